@@ -1,0 +1,41 @@
+{
+  # Builds the node-asgi addon: the Node-free core in src/core plus the JS-thread glue in src/.
+  # The embedded Python is chosen by scripts/python-config.js ($NODE_ASGI_PYTHON, else /usr/bin/python3).
+  "targets": [
+    {
+      "target_name": "node_asgi",
+      "sources": [
+        "src/addon.cc",
+        "src/node_handler.cc",
+        "src/core/bridge.cc",
+        "src/core/conversions.cc",
+        "src/core/scope.cc",
+        "src/core/python_runtime.cc",
+        "src/core/loop_thread.cc",
+        "src/core/channel.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!(node scripts/python-config.js include)"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "PYBIND11_DETAILED_ERROR_MESSAGES"
+      ],
+      "cflags!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
+      "cflags": ["-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-fvisibility=hidden", "-O2"],
+      "libraries": [
+        "-L<!(node scripts/python-config.js libdir)",
+        "<!(node scripts/python-config.js lib)",
+        "-Wl,-rpath,<!(node scripts/python-config.js libdir)",
+        "-Wl,-z,nodelete",
+        "-ldl",
+        "-lpthread"
+      ]
+    }
+  ]
+}

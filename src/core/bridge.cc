@@ -1,0 +1,69 @@
+// The cross-thread queues between the JS thread and the loop thread (see bridge.h).
+#include "bridge.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace node_asgi {
+
+Bridge::Bridge() {
+  fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd_ < 0) throw std::runtime_error(std::string("node-asgi: eventfd failed: ") + std::strerror(errno));
+}
+
+Bridge::~Bridge() {
+  if (fd_ >= 0) close(fd_);
+}
+
+void Bridge::PushToLoop(ToLoop&& message) {
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(to_loop_mutex_);
+    was_empty = to_loop_.empty();
+    to_loop_.push_back(std::move(message));
+  }
+  if (was_empty) {
+    uint64_t one = 1;
+    // EAGAIN means the counter is already non-zero: the loop will wake anyway.
+    while (write(fd_, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+std::vector<ToLoop> Bridge::TakeForLoop() {
+  uint64_t count;
+  while (read(fd_, &count, sizeof count) < 0 && errno == EINTR) {
+  }
+  std::vector<ToLoop> taken;
+  std::lock_guard<std::mutex> lock(to_loop_mutex_);
+  taken.swap(to_loop_);
+  return taken;
+}
+
+void Bridge::PushToJs(ToJs&& message) {
+  std::lock_guard<std::mutex> lock(to_js_mutex_);
+  bool was_empty = to_js_.empty();
+  to_js_.push_back(std::move(message));
+  // Called under the mutex so that SetJsWaker(nullptr) cannot race with a wake in progress.
+  if (was_empty && js_waker_) js_waker_();
+}
+
+std::vector<ToJs> Bridge::TakeForJs() {
+  std::vector<ToJs> taken;
+  std::lock_guard<std::mutex> lock(to_js_mutex_);
+  taken.swap(to_js_);
+  return taken;
+}
+
+void Bridge::SetJsWaker(std::function<void()> waker) {
+  std::lock_guard<std::mutex> lock(to_js_mutex_);
+  js_waker_ = std::move(waker);
+  if (js_waker_ && !to_js_.empty()) js_waker_();
+}
+
+}  // namespace node_asgi

@@ -1,0 +1,58 @@
+// The loop thread's side of a Bridge, exposed to the Python runtime as `_node_asgi.Channel`:
+// take() turns queued ToLoop messages into Python values (scopes, bytes); the other methods
+// validate what the app sent and queue it for JS. Loop thread only; GIL held.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <memory>
+
+#include "bridge.h"
+#include "scope.h"
+
+namespace node_asgi {
+
+namespace py = pybind11;
+
+struct ChannelOptions {
+  ScopeOptions scope;
+  // Response bytes the app may send ahead of the JS sink before its send() waits for a drain.
+  int64_t response_high_water = 64 * 1024;
+};
+
+class Channel {
+ public:
+  // Kinds of the tuples take() returns: (kind, id, ...).
+  enum TakeKind { kHttp = 0, kBody = 1, kDisconnect = 2, kDrained = 3, kShutdown = 4 };
+
+  Channel(std::shared_ptr<Bridge> bridge, ChannelOptions options);
+
+  int fd() const { return bridge_->wakeup_fd(); }
+  int64_t response_high_water() const { return options_.response_high_water; }
+
+  // (kHttp, id, scope, body_complete) | (kBody, id, bytes, more_body, paused) | (kDisconnect, id) |
+  // (kDrained, id) | (kShutdown, 0, timeout_seconds_or_None)
+  py::list Take();
+
+  void ResponseStart(uint64_t id, py::handle message);
+  // Queues the body; returns the bytes now unacknowledged by JS (pending + len(body)), or -1 when
+  // the message ended the response (more_body false). Asks JS for a drain acknowledgement when
+  // the result exceeds the high-water mark.
+  int64_t ResponseBody(uint64_t id, py::handle message, int64_t pending);
+  void ResumeBody(uint64_t id);
+  void RequestDone(uint64_t id, bool abort);
+  void AppError(uint64_t id, std::string type, std::string message, std::string traceback);
+  void Log(int level, std::string message);
+  void Started();
+  void StartFailed(std::string type, std::string message, std::string traceback);
+  void Closed();
+
+ private:
+  void Post(ToJs&& message) { bridge_->PushToJs(std::move(message)); }
+
+  std::shared_ptr<Bridge> bridge_;
+  ChannelOptions options_;
+  ScopeConstants constants_;
+};
+
+}  // namespace node_asgi

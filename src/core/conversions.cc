@@ -1,0 +1,184 @@
+// Header, target and ASGI message conversions (see conversions.h).
+#include "conversions.h"
+
+#include <cstring>
+
+namespace node_asgi {
+
+void SplitTarget(std::string_view target, std::string_view* path, std::string_view* query) {
+  if (!target.empty() && target[0] != '/' && target != "*") {
+    // absolute-form: skip "scheme://authority"
+    size_t scheme_end = target.find("://");
+    if (scheme_end != std::string_view::npos) {
+      size_t path_start = target.find_first_of("/?", scheme_end + 3);
+      target = path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
+      if (!target.empty() && target[0] == '?') {
+        *path = "/";
+        *query = target.substr(1);
+        return;
+      }
+    }
+  }
+  size_t q = target.find('?');
+  if (q == std::string_view::npos) {
+    *path = target;
+    *query = std::string_view();
+  } else {
+    *path = target.substr(0, q);
+    *query = target.substr(q + 1);
+  }
+  // A fragment never reaches a server, but a hand-made target may carry one: drop it.
+  size_t hash = query->find('#');
+  if (hash != std::string_view::npos) *query = query->substr(0, hash);
+  if (q == std::string_view::npos) {
+    hash = path->find('#');
+    if (hash != std::string_view::npos) *path = path->substr(0, hash);
+  }
+}
+
+static int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%' && i + 2 < in.size()) {
+      int hi = HexValue(in[i + 1]);
+      int lo = HexValue(in[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+static bool IsTokenChar(unsigned char c) {
+  if (c >= 'a' && c <= 'z') return true;
+  if (c >= 'A' && c <= 'Z') return true;
+  if (c >= '0' && c <= '9') return true;
+  return c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+bool IsHeaderName(std::string_view name) {
+  if (name.empty()) return false;
+  for (unsigned char c : name)
+    if (!IsTokenChar(c)) return false;
+  return true;
+}
+
+bool IsHeaderValue(std::string_view value) {
+  for (unsigned char c : value)
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  return true;
+}
+
+std::string LowerAscii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool CopyBytesLike(py::handle value, std::string* out) {
+  PyObject* o = value.ptr();
+  if (PyBytes_Check(o)) {
+    out->assign(PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o));
+    return true;
+  }
+  if (PyByteArray_Check(o)) {
+    out->assign(PyByteArray_AS_STRING(o), PyByteArray_GET_SIZE(o));
+    return true;
+  }
+  if (PyMemoryView_Check(o)) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(o, &view, PyBUF_CONTIG_RO) != 0) throw py::error_already_set();
+    out->assign(static_cast<const char*>(view.buf), view.len);
+    PyBuffer_Release(&view);
+    return true;
+  }
+  return false;
+}
+
+static std::string TypeName(py::handle o) { return Py_TYPE(o.ptr())->tp_name; }
+
+void ParseHeaders(py::handle headers, const char* message_type, Headers* out) {
+  if (PyUnicode_Check(headers.ptr()) || PyBytes_Check(headers.ptr()) || PyDict_Check(headers.ptr()))
+    throw py::type_error(std::string("ASGI '") + message_type +
+                         "' message 'headers' must be an iterable of [name, value] byte pairs, got " +
+                         TypeName(headers));
+  py::iterator it;
+  try {
+    it = py::iter(headers);
+  } catch (py::error_already_set&) {
+    throw py::type_error(std::string("ASGI '") + message_type +
+                         "' message 'headers' must be an iterable of [name, value] byte pairs, got " +
+                         TypeName(headers));
+  }
+  for (; it != py::iterator::sentinel(); ++it) {
+    py::handle pair = *it;
+    PyObject* p = pair.ptr();
+    bool is_pair = (PyTuple_Check(p) && PyTuple_GET_SIZE(p) == 2) || (PyList_Check(p) && PyList_GET_SIZE(p) == 2);
+    if (!is_pair)
+      throw py::type_error(std::string("ASGI '") + message_type +
+                           "' message header must be a [name, value] pair of bytes, got " + TypeName(pair));
+    py::handle name = PySequence_Fast_GET_ITEM(p, 0);
+    py::handle value = PySequence_Fast_GET_ITEM(p, 1);
+    std::pair<std::string, std::string> entry;
+    if (!CopyBytesLike(name, &entry.first))
+      throw py::type_error(std::string("ASGI '") + message_type + "' message header name must be bytes, got " +
+                           TypeName(name));
+    if (!CopyBytesLike(value, &entry.second))
+      throw py::type_error(std::string("ASGI '") + message_type + "' message header value must be bytes, got " +
+                           TypeName(value));
+    if (!IsHeaderName(entry.first)) throw std::runtime_error("Invalid HTTP header name.");
+    if (!IsHeaderValue(entry.second)) throw std::runtime_error("Invalid HTTP header value.");
+    out->push_back(std::move(entry));
+  }
+}
+
+static void RequireDict(py::handle message, const char* message_type) {
+  if (!PyDict_Check(message.ptr()))
+    throw py::type_error(std::string("ASGI '") + message_type + "' message must be a dict, got " +
+                         TypeName(message));
+}
+
+void ParseResponseStart(py::handle message, int* status, Headers* headers) {
+  RequireDict(message, "http.response.start");
+  PyObject* status_obj = PyDict_GetItemString(message.ptr(), "status");  // borrowed
+  if (status_obj == nullptr) throw py::key_error("ASGI 'http.response.start' message is missing 'status'");
+  if (!PyLong_Check(status_obj) || PyBool_Check(status_obj))
+    throw py::type_error("ASGI 'http.response.start' message 'status' must be an int, got " +
+                         TypeName(status_obj));
+  long value = PyLong_AsLong(status_obj);
+  if (value == -1 && PyErr_Occurred()) throw py::error_already_set();
+  if (value < 100 || value > 999)
+    throw py::value_error("ASGI 'http.response.start' message 'status' must be between 100 and 999, got " +
+                          std::to_string(value));
+  *status = static_cast<int>(value);
+  PyObject* headers_obj = PyDict_GetItemString(message.ptr(), "headers");
+  if (headers_obj != nullptr && headers_obj != Py_None) ParseHeaders(headers_obj, "http.response.start", headers);
+}
+
+bool ParseResponseBody(py::handle message, std::string* body) {
+  RequireDict(message, "http.response.body");
+  PyObject* body_obj = PyDict_GetItemString(message.ptr(), "body");
+  if (body_obj != nullptr && !CopyBytesLike(body_obj, body))
+    throw py::type_error("ASGI 'http.response.body' message 'body' must be bytes, got " + TypeName(body_obj));
+  PyObject* more = PyDict_GetItemString(message.ptr(), "more_body");
+  if (more == nullptr) return false;
+  int truth = PyObject_IsTrue(more);
+  if (truth < 0) throw py::error_already_set();
+  return truth == 1;
+}
+
+}  // namespace node_asgi

@@ -1,0 +1,76 @@
+// The loop thread's life: GIL, runtime module, asyncio loop, exit report (see loop_thread.h).
+#include "loop_thread.h"
+
+#include <pybind11/embed.h>
+
+namespace node_asgi {
+
+namespace py = pybind11;
+
+LoopThread::LoopThread(std::shared_ptr<Bridge> bridge, LoopConfig config)
+    : bridge_(std::move(bridge)), config_(std::move(config)) {}
+
+LoopThread::~LoopThread() {
+  if (thread_.joinable()) thread_.detach();
+}
+
+void LoopThread::Start() { thread_ = std::thread(&LoopThread::Run, bridge_, config_); }
+
+void LoopThread::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+PythonErrorInfo DescribePythonError(py::error_already_set& error) {
+  PythonErrorInfo info;
+  info.type = py::str(error.type().attr("__qualname__")).cast<std::string>();
+  py::object module = error.type().attr("__module__");
+  std::string module_name = py::str(module);
+  if (module_name != "builtins") info.type = module_name + "." + info.type;
+  info.message = py::str(error.value()).cast<std::string>();
+  try {
+    py::object format = py::module_::import("traceback").attr("format_exception");
+    py::list lines = format(error.type(), error.value(), error.trace());
+    info.traceback = py::str("").attr("join")(lines).cast<std::string>();
+  } catch (py::error_already_set&) {
+    info.traceback = info.type + ": " + info.message + "\n";
+  }
+  return info;
+}
+
+// Loads the runtime module from its file once per interpreter; later handlers reuse it.
+static py::module_ LoadRuntime(const std::string& path) {
+  py::dict modules = py::module_::import("sys").attr("modules");
+  const char* name = "_node_asgi_runtime";
+  if (modules.contains(name)) return modules[name];
+  py::module_ util = py::module_::import("importlib.util");
+  py::object spec = util.attr("spec_from_file_location")(name, path);
+  py::object module = util.attr("module_from_spec")(spec);
+  modules[name] = module;
+  spec.attr("loader").attr("exec_module")(module);
+  return module;
+}
+
+void LoopThread::Run(std::shared_ptr<Bridge> bridge, LoopConfig config) {
+  ToJs exited(ToJs::Kind::kLoopExited);
+  {
+    py::gil_scoped_acquire gil;
+    try {
+      py::module_::import("_node_asgi");  // registers Channel
+      auto channel = std::make_shared<Channel>(bridge, config.channel);
+      py::dict settings;
+      settings["app"] = config.app;
+      settings["app_dir"] = config.app_dir;
+      settings["factory"] = config.factory;
+      settings["lifespan"] = config.lifespan;
+      settings["loop"] = config.loop;
+      LoadRuntime(config.runtime_path).attr("run")(channel, settings);
+    } catch (py::error_already_set& e) {
+      exited.error = std::make_unique<PythonErrorInfo>(DescribePythonError(e));
+    } catch (const std::exception& e) {
+      exited.error = std::make_unique<PythonErrorInfo>(PythonErrorInfo{"RuntimeError", e.what(), ""});
+    }
+  }
+  bridge->PushToJs(std::move(exited));
+}
+
+}  // namespace node_asgi

@@ -1,0 +1,79 @@
+// ASGI HTTP scope building (see scope.h).
+#include "scope.h"
+
+#include "conversions.h"
+
+namespace node_asgi {
+
+ScopeConstants::ScopeConstants()
+    : type("type"),
+      asgi("asgi"),
+      http_version("http_version"),
+      method("method"),
+      scheme("scheme"),
+      path("path"),
+      raw_path("raw_path"),
+      query_string("query_string"),
+      root_path("root_path"),
+      headers("headers"),
+      client("client"),
+      server("server"),
+      state("state"),
+      extensions("extensions"),
+      http("http") {
+  asgi_http["version"] = "3.0";
+  asgi_http["spec_version"] = "2.4";
+}
+
+py::str DecodePath(std::string_view raw_path) {
+  std::string bytes = PercentDecode(raw_path);
+  PyObject* s = PyUnicode_DecodeUTF8(bytes.data(), static_cast<Py_ssize_t>(bytes.size()), "replace");
+  if (s == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(s);
+}
+
+py::list HeadersToPython(const Headers& headers) {
+  py::list list(headers.size());
+  size_t i = 0;
+  for (const auto& [name, value] : headers) {
+    std::string lower = LowerAscii(name);
+    PyObject* pair = PyTuple_New(2);
+    if (pair == nullptr) throw py::error_already_set();
+    PyTuple_SET_ITEM(pair, 0, PyBytes_FromStringAndSize(lower.data(), static_cast<Py_ssize_t>(lower.size())));
+    PyTuple_SET_ITEM(pair, 1, PyBytes_FromStringAndSize(value.data(), static_cast<Py_ssize_t>(value.size())));
+    PyList_SET_ITEM(list.ptr(), static_cast<Py_ssize_t>(i++), pair);
+  }
+  return list;
+}
+
+static py::object Address(const std::string& host, int port) {
+  if (host.empty()) return py::none();
+  return py::make_tuple(py::str(host), port);
+}
+
+py::dict BuildHttpScope(const HttpRequestHead& head, const ScopeConstants& k, const ScopeOptions& options) {
+  std::string_view path, query;
+  SplitTarget(head.target, &path, &query);
+  py::dict scope;
+  scope[k.type] = k.http;
+  scope[k.asgi] = k.asgi_http.attr("copy")();
+  scope[k.http_version] = py::str(head.http_version);
+  scope[k.method] = py::str(head.method);
+  scope[k.scheme] = py::str(head.scheme);
+  py::str decoded = DecodePath(path);
+  if (options.path_includes_root_path && !head.root_path.empty()) {
+    scope[k.path] = py::str(head.root_path) + decoded;
+  } else {
+    scope[k.path] = decoded;
+  }
+  scope[k.raw_path] = py::bytes(path.data(), path.size());
+  scope[k.query_string] = py::bytes(query.data(), query.size());
+  scope[k.root_path] = py::str(head.root_path);
+  scope[k.headers] = HeadersToPython(head.headers);
+  scope[k.client] = Address(head.client_host, head.client_port);
+  scope[k.server] = Address(head.server_host, head.server_port);
+  scope[k.extensions] = py::dict();
+  return scope;
+}
+
+}  // namespace node_asgi

@@ -1,0 +1,36 @@
+// Builds ASGI HTTP scope dicts from plain request heads. Loop thread only; GIL held.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include "messages.h"
+
+namespace node_asgi {
+
+namespace py = pybind11;
+
+// Interned keys and constant values reused by every scope of one handler (never in a static:
+// they belong to the interpreter and are released with the handler's channel).
+struct ScopeConstants {
+  ScopeConstants();
+  py::str type, asgi, http_version, method, scheme, path, raw_path, query_string, root_path, headers,
+      client, server, state, extensions;
+  py::str http;
+  py::dict asgi_http;  // {"version": "3.0", "spec_version": "2.4"}; copied per scope
+};
+
+struct ScopeOptions {
+  // Spec (and uvicorn >= 0.26): scope["path"] includes root_path. Off for Starlette < 0.33 (the
+  // Debian FastAPI 0.92 stack), which routes on scope["path"] as is.
+  bool path_includes_root_path = true;
+};
+
+py::dict BuildHttpScope(const HttpRequestHead& head, const ScopeConstants& k, const ScopeOptions& options);
+
+// scope["headers"]: a list of [name, value] bytes pairs, names lower-cased.
+py::list HeadersToPython(const Headers& headers);
+
+// Percent- then UTF-8-decodes a raw path (invalid UTF-8 becomes U+FFFD, like urllib's unquote).
+py::str DecodePath(std::string_view raw_path);
+
+}  // namespace node_asgi

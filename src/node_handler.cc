@@ -1,0 +1,256 @@
+// JS-facing handler object (see node_handler.h). JS thread only.
+#include "node_handler.h"
+
+#include "core/python_runtime.h"
+
+namespace node_asgi {
+
+struct HandlerContext {
+  std::shared_ptr<Bridge> bridge;
+  NativeHandler* handler;  // null once the JS object is gone
+};
+
+namespace {
+
+std::string Latin1(Napi::Value value) {
+  napi_env env = value.Env();
+  size_t length = 0;
+  if (napi_get_value_string_latin1(env, value, nullptr, 0, &length) != napi_ok)
+    throw Napi::TypeError::New(env, "node-asgi: expected a string");
+  std::string out(length, '\0');
+  napi_get_value_string_latin1(env, value, out.data(), length + 1, &length);
+  return out;
+}
+
+std::string Utf8(Napi::Value value) { return value.As<Napi::String>().Utf8Value(); }
+
+uint64_t Id(const Napi::CallbackInfo& info) { return static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()); }
+
+Napi::Value ErrorObject(Napi::Env env, const PythonErrorInfo* error) {
+  if (error == nullptr) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("type", error->type);
+  o.Set("message", error->message);
+  o.Set("traceback", error->traceback);
+  return o;
+}
+
+Napi::Value HeadersArray(Napi::Env env, const Headers& headers) {
+  Napi::Array flat = Napi::Array::New(env, headers.size() * 2);
+  uint32_t i = 0;
+  for (const auto& [name, value] : headers) {
+    napi_value n, v;
+    napi_create_string_latin1(env, name.data(), name.size(), &n);
+    napi_create_string_latin1(env, value.data(), value.size(), &v);
+    flat.Set(i++, Napi::Value(env, n));
+    flat.Set(i++, Napi::Value(env, v));
+  }
+  return flat;
+}
+
+Napi::Value BodyBuffer(Napi::Env env, std::string&& bytes) {
+  if (bytes.size() < 4096) return Napi::Buffer<char>::Copy(env, bytes.data(), bytes.size());
+  auto* owned = new std::string(std::move(bytes));
+  return Napi::Buffer<char>::New(env, owned->data(), owned->size(),
+                                 [](Napi::Env, char*, std::string* s) { delete s; }, owned);
+}
+
+}  // namespace
+
+Napi::Function NativeHandler::Define(Napi::Env env) {
+  return DefineClass(env, "NativeHandler",
+                     {
+                         InstanceMethod<&NativeHandler::Start>("start"),
+                         InstanceMethod<&NativeHandler::StartHttp>("startHttp"),
+                         InstanceMethod<&NativeHandler::Body>("body"),
+                         InstanceMethod<&NativeHandler::Disconnect>("disconnect"),
+                         InstanceMethod<&NativeHandler::Drained>("drained"),
+                         InstanceMethod<&NativeHandler::Shutdown>("shutdown"),
+                         InstanceMethod<&NativeHandler::Ref>("ref"),
+                         InstanceMethod<&NativeHandler::Unref>("unref"),
+                     });
+}
+
+NativeHandler::NativeHandler(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeHandler>(info) {
+  Napi::Env env = info.Env();
+  context_ = std::make_unique<HandlerContext>(HandlerContext{bridge_, this});
+  tsfn_ = Tsfn::New(env, info[0].As<Napi::Function>(), "node-asgi", 0, 1, context_.get());
+  tsfn_.Unref(env);
+  tsfn_live_ = true;
+  Tsfn tsfn = tsfn_;
+  bridge_->SetJsWaker([tsfn]() mutable { tsfn.NonBlockingCall(); });
+  env.AddCleanupHook([bridge = bridge_]() { bridge->SetJsWaker(nullptr); });
+}
+
+NativeHandler::~NativeHandler() { Detach(); }
+
+// Stops talking to JS: the loop thread may still be running (it holds its own references) and
+// is told to shut down at once; its later messages are dropped.
+void NativeHandler::Detach() {
+  if (context_) context_->handler = nullptr;
+  bridge_->SetJsWaker(nullptr);
+  if (loop_ && !loop_exited_) bridge_->PushToLoop(ToLoop(ToLoop::Kind::kShutdown));
+  if (tsfn_live_) {
+    tsfn_live_ = false;
+    tsfn_.Release();
+  }
+}
+
+// start(options): starts Python (once per process) and this handler's loop thread. The outcome
+// arrives later as a kStarted or kStartFailed event.
+Napi::Value NativeHandler::Start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  if (loop_) throw Napi::Error::New(env, "node-asgi: handler already started");
+  InterpreterOptions interpreter{Utf8(o.Get("executable")), Utf8(o.Get("virtualenv"))};
+  LoopConfig config;
+  config.runtime_path = Utf8(o.Get("runtimePath"));
+  config.app = Utf8(o.Get("app"));
+  config.app_dir = Utf8(o.Get("appDir"));
+  config.factory = o.Get("factory").ToBoolean();
+  config.lifespan = Utf8(o.Get("lifespan"));
+  config.loop = Utf8(o.Get("loop"));
+  config.channel.scope.path_includes_root_path = o.Get("pathIncludesRootPath").ToBoolean();
+  config.channel.response_high_water = o.Get("responseHighWater").As<Napi::Number>().Int64Value();
+  try {
+    EnsureInterpreter(interpreter);
+    if (config.loop == "uvloop") ImportUvloopOnMainThread();
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+  loop_ = std::make_unique<LoopThread>(bridge_, std::move(config));
+  loop_->Start();
+  return env.Undefined();
+}
+
+// startHttp(id, method, scheme, httpVersion, target, rootPath, rawHeaders, clientHost, clientPort,
+//           serverHost, serverPort, bodyComplete)
+Napi::Value NativeHandler::StartHttp(const Napi::CallbackInfo& info) {
+  auto head = std::make_unique<HttpRequestHead>();
+  head->method = Latin1(info[1]);
+  head->scheme = Latin1(info[2]);
+  head->http_version = Latin1(info[3]);
+  head->target = Latin1(info[4]);
+  head->root_path = Utf8(info[5]);
+  Napi::Array raw = info[6].As<Napi::Array>();
+  uint32_t n = raw.Length();
+  head->headers.reserve(n / 2);
+  for (uint32_t i = 0; i + 1 < n; i += 2) head->headers.emplace_back(Latin1(raw.Get(i)), Latin1(raw.Get(i + 1)));
+  if (info[7].IsString()) {
+    head->client_host = Latin1(info[7]);
+    head->client_port = info[8].As<Napi::Number>().Int32Value();
+  }
+  if (info[9].IsString()) {
+    head->server_host = Latin1(info[9]);
+    head->server_port = info[10].As<Napi::Number>().Int32Value();
+  }
+  ToLoop m(ToLoop::Kind::kHttpStart, Id(info));
+  m.head = std::move(head);
+  m.flag = info[11].ToBoolean();
+  bridge_->PushToLoop(std::move(m));
+  return info.Env().Undefined();
+}
+
+// body(id, chunk: Buffer, moreBody, paused)
+Napi::Value NativeHandler::Body(const Napi::CallbackInfo& info) {
+  ToLoop m(ToLoop::Kind::kHttpBody, Id(info));
+  if (info[1].IsBuffer()) {
+    auto chunk = info[1].As<Napi::Buffer<char>>();
+    m.bytes.assign(chunk.Data(), chunk.Length());
+  }
+  m.flag = info[2].ToBoolean();
+  m.flag2 = info[3].ToBoolean();
+  bridge_->PushToLoop(std::move(m));
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeHandler::Disconnect(const Napi::CallbackInfo& info) {
+  bridge_->PushToLoop(ToLoop(ToLoop::Kind::kHttpDisconnect, Id(info)));
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeHandler::Drained(const Napi::CallbackInfo& info) {
+  bridge_->PushToLoop(ToLoop(ToLoop::Kind::kHttpDrained, Id(info)));
+  return info.Env().Undefined();
+}
+
+// shutdown(timeoutSeconds | -1)
+Napi::Value NativeHandler::Shutdown(const Napi::CallbackInfo& info) {
+  ToLoop m(ToLoop::Kind::kShutdown);
+  m.number = info[0].As<Napi::Number>().DoubleValue();
+  bridge_->PushToLoop(std::move(m));
+  return info.Env().Undefined();
+}
+
+// ref()/unref(): whether pending work keeps Node's event loop alive (JS refs while requests are
+// in flight or the handler is starting/closing).
+Napi::Value NativeHandler::Ref(const Napi::CallbackInfo& info) {
+  if (tsfn_live_) tsfn_.Ref(info.Env());
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeHandler::Unref(const Napi::CallbackInfo& info) {
+  if (tsfn_live_) tsfn_.Unref(info.Env());
+  return info.Env().Undefined();
+}
+
+// Events reach JS as one flat array, four slots per event: kind, id, a, b.
+void DeliverToJs(Napi::Env env, Napi::Function callback, HandlerContext* context, void*) {
+  if (env == nullptr || context == nullptr) return;
+  std::vector<ToJs> messages = context->bridge->TakeForJs();
+  NativeHandler* handler = context->handler;
+  if (handler == nullptr || messages.empty()) return;
+  Napi::Array events = Napi::Array::New(env, messages.size() * 4);
+  uint32_t i = 0;
+  bool exited = false;
+  for (ToJs& m : messages) {
+    Napi::Value a = env.Undefined(), b = env.Undefined();
+    switch (m.kind) {
+      case ToJs::Kind::kResponseStart:
+        a = Napi::Number::New(env, m.status);
+        b = HeadersArray(env, m.headers);
+        break;
+      case ToJs::Kind::kResponseBody:
+        a = BodyBuffer(env, std::move(m.bytes));
+        b = Napi::Number::New(env, (m.flag ? 1 : 0) | (m.flag2 ? 2 : 0));
+        break;
+      case ToJs::Kind::kRequestDone:
+        a = Napi::Boolean::New(env, m.flag);
+        break;
+      case ToJs::Kind::kLog:
+        a = Napi::Number::New(env, m.number);
+        b = Napi::String::New(env, m.bytes);
+        break;
+      case ToJs::Kind::kLoopExited:
+        exited = true;
+        a = ErrorObject(env, m.error.get());
+        break;
+      case ToJs::Kind::kStartFailed:
+      case ToJs::Kind::kAppError:
+        a = ErrorObject(env, m.error.get());
+        break;
+      default:
+        break;
+    }
+    events.Set(i++, Napi::Number::New(env, static_cast<int>(m.kind)));
+    events.Set(i++, Napi::Number::New(env, static_cast<double>(m.id)));
+    events.Set(i++, a);
+    events.Set(i++, b);
+  }
+  if (exited) {
+    handler->loop_exited_ = true;
+    handler->loop_->Join();  // the thread has posted its last message and is ending
+  }
+  try {
+    callback.Call({events});
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();  // reported by Node as an uncaught exception
+  }
+  if (exited && handler->tsfn_live_ && context->handler == handler) {
+    handler->bridge_->SetJsWaker(nullptr);
+    handler->tsfn_live_ = false;
+    handler->tsfn_.Release();
+  }
+}
+
+}  // namespace node_asgi

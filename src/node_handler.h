@@ -1,0 +1,49 @@
+// The JS-thread half of a handler: a Napi object that turns JS calls into ToLoop messages and
+// delivers ToJs messages to one JS callback in batches. JS thread only (the Bridge is the only
+// thing it shares with the loop thread).
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "core/bridge.h"
+#include "core/loop_thread.h"
+
+namespace node_asgi {
+
+struct HandlerContext;
+// Runs on the JS thread when the loop thread has queued messages: delivers them all in one call.
+void DeliverToJs(Napi::Env env, Napi::Function callback, HandlerContext* context, void* unused);
+
+class NativeHandler : public Napi::ObjectWrap<NativeHandler> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  // new NativeHandler(onEvents: (events: unknown[]) => void)
+  explicit NativeHandler(const Napi::CallbackInfo& info);
+  ~NativeHandler() override;
+
+ private:
+  friend void DeliverToJs(Napi::Env, Napi::Function, HandlerContext*, void*);
+  using Tsfn = Napi::TypedThreadSafeFunction<HandlerContext, void, DeliverToJs>;
+
+  Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value StartHttp(const Napi::CallbackInfo& info);
+  Napi::Value Body(const Napi::CallbackInfo& info);
+  Napi::Value Disconnect(const Napi::CallbackInfo& info);
+  Napi::Value Drained(const Napi::CallbackInfo& info);
+  Napi::Value Shutdown(const Napi::CallbackInfo& info);
+  Napi::Value Ref(const Napi::CallbackInfo& info);
+  Napi::Value Unref(const Napi::CallbackInfo& info);
+
+  void Detach();
+
+  std::shared_ptr<Bridge> bridge_ = std::make_shared<Bridge>();
+  std::unique_ptr<LoopThread> loop_;
+  std::unique_ptr<HandlerContext> context_;
+  Tsfn tsfn_;
+  bool tsfn_live_ = false;
+  bool loop_exited_ = false;
+};
+
+}  // namespace node_asgi
