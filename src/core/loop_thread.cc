@@ -52,8 +52,8 @@ static py::module_ LoadRuntime(const std::string& path) {
 
 void LoopThread::Run(std::shared_ptr<Bridge> bridge, LoopConfig config) {
   ToJs exited(ToJs::Kind::kLoopExited);
+  PyGILState_STATE gil = PyGILState_Ensure();  // a fresh thread state, known to PyGILState_Check
   {
-    py::gil_scoped_acquire gil;
     try {
       py::module_::import("_node_asgi");  // registers Channel
       auto channel = std::make_shared<Channel>(bridge, config.channel);
@@ -70,6 +70,7 @@ void LoopThread::Run(std::shared_ptr<Bridge> bridge, LoopConfig config) {
       exited.error = std::make_unique<PythonErrorInfo>(PythonErrorInfo{"RuntimeError", e.what(), ""});
     }
   }
+  PyGILState_Release(gil);
   bridge->PushToJs(std::move(exited));
 }
 

@@ -1,0 +1,261 @@
+'use strict'
+// PythonHandler: the public face of node-asgi. Owns one embedded ASGI app (its loop thread, its
+// lifespan) and routes the loop thread's events to the request cycles that await them. JS thread.
+const { EventEmitter } = require('node:events')
+const { normalizeOptions } = require('./options')
+const { native: loadNative, Events } = require('./native')
+const { PythonError } = require('./errors')
+const { Logger } = require('./logger')
+const { NodeHttpCycle, BufferedHttpCycle } = require('./http_cycle')
+
+const State = Object.freeze({ NEW: 'new', STARTING: 'starting', STARTED: 'started', CLOSING: 'closing', CLOSED: 'closed', FAILED: 'failed' })
+
+class PythonHandler extends EventEmitter {
+  #native = null
+  #state = State.NEW
+  #startPromise = null
+  #closePromise = null
+  #settleStart = null // { resolve, reject } while starting
+  #settleClose = null
+  #cycles = new Map() // request id → cycle, until the app returns
+  #waiting = [] // requests that arrived before startup completed
+  #nextId = 1
+  #failure = null // the Error that made this handler unusable
+  #listener = null
+
+  /** @param {import('..').PythonHandlerOptions} options */
+  constructor (options) {
+    super()
+    this.options = normalizeOptions(options)
+    this.logger = new Logger(this.options.logger, this.options.logLevel)
+  }
+
+  /** 'new' | 'starting' | 'started' | 'closing' | 'closed' | 'failed' */
+  get state () { return this.#state }
+
+  get native () { return this.#native }
+
+  /** Loads the app and runs lifespan startup. Idempotent: later calls return the same promise. */
+  start () {
+    if (this.#startPromise) return this.#startPromise
+    if (this.#state !== State.NEW) return Promise.reject(new Error(`node-asgi: cannot start a handler that is ${this.#state}`))
+    this.#state = State.STARTING
+    this.#startPromise = new Promise((resolve, reject) => {
+      this.#settleStart = { resolve, reject }
+      try {
+        const { addon, python, runtimePath } = loadNative()
+        this.#native = new addon.NativeHandler((events) => this.#onEvents(events))
+        this.#native.ref()
+        const o = this.options
+        this.#native.start({
+          executable: python.executable,
+          virtualenv: o.virtualenv ?? '',
+          runtimePath,
+          app: o.app,
+          appDir: o.appDir,
+          factory: o.factory,
+          lifespan: o.lifespan,
+          loop: o.loop,
+          pathIncludesRootPath: o.pathIncludesRootPath,
+          responseHighWater: o.responseHighWater
+        })
+      } catch (err) {
+        this.#fail(err)
+      }
+    })
+    return this.#startPromise
+  }
+
+  /**
+   * A request listener for node:http/https servers and Express/Connect apps. The mount path
+   * (Express `req.baseUrl`) is added to `rootPath`. Starts the handler on first use if needed.
+   */
+  listener () {
+    if (this.#listener === null) {
+      this.#listener = (req, res) => {
+        const cycle = new NodeHttpCycle(this, this.#nextId++, req, res)
+        const rootPath = this.options.rootPath + (req.baseUrl || '')
+        this.#dispatch(cycle, () => cycle.begin(this.#native, rootPath))
+      }
+    }
+    return this.#listener
+  }
+
+  /**
+   * Runs one request through the app in-process (no sockets).
+   * @param {import('..').InProcessRequest} request
+   * @returns {Promise<import('..').InProcessResponse>}
+   */
+  handleRequest (request = {}) {
+    let normalized
+    try {
+      normalized = normalizeRequest(request, this.options.rootPath)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return new Promise((resolve, reject) => {
+      const cycle = new BufferedHttpCycle(this, this.#nextId++, normalized.method, resolve, reject)
+      this.#dispatch(cycle, () => cycle.begin(this.#native, normalized))
+    })
+  }
+
+  /**
+   * Stops accepting requests (new ones get 503), waits up to `timeoutGracefulShutdown` seconds for
+   * those in flight, then runs lifespan shutdown and stops the loop thread.
+   */
+  close () {
+    if (this.#closePromise) return this.#closePromise
+    const previous = this.#state
+    this.#state = State.CLOSING
+    this.#rejectWaiting(new Error('node-asgi: the handler is closing'))
+    if (previous === State.NEW || previous === State.FAILED || this.#native === null) {
+      this.#state = State.CLOSED
+      this.#closePromise = Promise.resolve()
+      return this.#closePromise
+    }
+    this.#closePromise = new Promise((resolve) => { this.#settleClose = resolve })
+    this.#native.ref()
+    const timeout = this.options.timeoutGracefulShutdown
+    this.#native.shutdown(timeout === null ? -1 : timeout)
+    return this.#closePromise
+  }
+
+  // -- internals ------------------------------------------------------------------------------
+
+  #dispatch (cycle, begin) {
+    if (this.#state === State.STARTED) {
+      this.#begin(cycle, begin)
+    } else if (this.#state === State.NEW || this.#state === State.STARTING) {
+      this.#waiting.push({ cycle, begin })
+      this.start().catch(() => {}) // failures reach each waiting cycle
+    } else {
+      cycle.fail(this.#failure ?? new Error(`node-asgi: the handler is ${this.#state}`))
+    }
+  }
+
+  #begin (cycle, begin) {
+    if (this.#cycles.size === 0) this.#native.ref()
+    this.#cycles.set(cycle.id, cycle)
+    begin()
+  }
+
+  #rejectWaiting (error) {
+    const waiting = this.#waiting
+    this.#waiting = []
+    for (const { cycle } of waiting) cycle.fail(error)
+  }
+
+  #onEvents (events) {
+    for (let i = 0; i < events.length; i += 4) {
+      const kind = events[i]
+      const cycle = this.#cycles.get(events[i + 1])
+      const a = events[i + 2]
+      const b = events[i + 3]
+      switch (kind) {
+        case Events.RESPONSE_START: cycle?.onResponseStart(a, b); break
+        case Events.RESPONSE_BODY: cycle?.onResponseBody(a, b); break
+        case Events.RESUME_BODY: cycle?.onResume(); break
+        case Events.REQUEST_DONE: this.#finish(events[i + 1], a); break
+        case Events.APP_ERROR: this.#appError(cycle, a); break
+        case Events.LOG: this.logger.log(a, b); break
+        case Events.STARTED: this.#started(); break
+        case Events.START_FAILED: this.#fail(new PythonError(a, `node-asgi: cannot start the app '${this.options.app}'`)); break
+        case Events.CLOSED: break
+        case Events.LOOP_EXITED: this.#loopExited(a); break
+      }
+    }
+  }
+
+  #finish (id, abort) {
+    const cycle = this.#cycles.get(id)
+    if (cycle === undefined) return
+    this.#cycles.delete(id)
+    if (this.#cycles.size === 0 && this.#state !== State.CLOSING) this.#native.unref()
+    cycle.onDone(abort)
+  }
+
+  #appError (cycle, info) {
+    const error = new PythonError(info)
+    cycle?.onAppError?.(error)
+    this.logger.error(info.traceback || error.message)
+    if (this.listenerCount('appError') > 0) this.emit('appError', error)
+  }
+
+  #started () {
+    this.#state = State.STARTED
+    this.#settleStart.resolve()
+    this.#settleStart = null
+    if (this.#cycles.size === 0) this.#native.unref()
+    const waiting = this.#waiting
+    this.#waiting = []
+    for (const { cycle, begin } of waiting) this.#begin(cycle, begin)
+  }
+
+  // Startup failed, or the loop thread is gone: nothing more can be served.
+  #fail (error) {
+    if (this.#failure === null) this.#failure = error
+    if (this.#state !== State.CLOSING && this.#state !== State.CLOSED) this.#state = State.FAILED
+    if (this.#settleStart) {
+      this.#settleStart.reject(error)
+      this.#settleStart = null
+    }
+    this.#rejectWaiting(error)
+    const cycles = [...this.#cycles.values()]
+    this.#cycles.clear()
+    for (const cycle of cycles) cycle.fail(error)
+  }
+
+  #loopExited (info) {
+    const closing = this.#state === State.CLOSING
+    const error = info
+      ? new PythonError(info, 'node-asgi: the Python loop thread died')
+      : new Error(closing ? 'node-asgi: the handler closed' : 'node-asgi: the Python loop thread stopped')
+    if (info) this.logger.error(error.message + (info.traceback ? `\n${info.traceback}` : ''))
+    this.#fail(error)
+    this.#native.unref()
+    if (closing) {
+      this.#state = State.CLOSED
+      this.#settleClose()
+    } else if (this.#state !== State.FAILED || this.#startPromise === null) {
+      this.#state = State.FAILED
+    }
+    if (!closing && this.listenerCount('error') > 0 && info) this.emit('error', error)
+  }
+}
+
+function normalizeRequest (request, rootPath) {
+  if (request === null || typeof request !== 'object') throw new TypeError('node-asgi: handleRequest() expects a request object { method, url, headers, body }')
+  const method = request.method ?? 'GET'
+  if (typeof method !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(method)) throw new TypeError(`node-asgi: request 'method' must be an HTTP method token, got ${JSON.stringify(method)}`)
+  const url = request.url ?? '/'
+  if (typeof url !== 'string' || !(url.startsWith('/') || url === '*')) throw new TypeError(`node-asgi: request 'url' must be a path starting with '/', got ${JSON.stringify(url)}`)
+  if (/[\0-\x20\x7f]/.test(url)) throw new TypeError(`node-asgi: request 'url' must not contain spaces or control characters, got ${JSON.stringify(url)}`)
+  const rawHeaders = []
+  const headers = request.headers ?? {}
+  if (headers === null || typeof headers !== 'object') throw new TypeError("node-asgi: request 'headers' must be an object or a flat [name, value, ...] array")
+  const add = (name, value) => {
+    const v = String(value)
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new TypeError(`node-asgi: request header name ${JSON.stringify(name)} is not a valid HTTP token`)
+    if (/[\0\r\n]/.test(v)) throw new TypeError(`node-asgi: request header '${name}' has a CR, LF or NUL in its value`)
+    rawHeaders.push(name, v)
+  }
+  if (Array.isArray(headers)) {
+    if (headers.length % 2) throw new TypeError("node-asgi: request 'headers' as an array must be flat: [name, value, name, value, ...]")
+    for (let i = 0; i < headers.length; i += 2) add(String(headers[i]), headers[i + 1])
+  } else {
+    for (const [name, value] of Object.entries(headers)) {
+      if (Array.isArray(value)) for (const v of value) add(name, v)
+      else if (value !== undefined) add(name, value)
+    }
+  }
+  let body = request.body ?? Buffer.alloc(0)
+  if (typeof body === 'string') body = Buffer.from(body)
+  else if (body instanceof Uint8Array) body = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  else throw new TypeError("node-asgi: request 'body' must be a Buffer, Uint8Array or string")
+  if (body.length && !rawHeaders.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-length')) {
+    rawHeaders.push('content-length', String(body.length))
+  }
+  return { method: method.toUpperCase(), url, rawHeaders, body, rootPath }
+}
+
+module.exports = { PythonHandler }

@@ -1,0 +1,228 @@
+'use strict'
+// One HTTP request's JS half: feeds the request body to the loop thread (pausing above a
+// high-water mark until the app receives) and writes the app's response as it arrives (telling
+// the app to wait while the socket is congested). JS thread only.
+const { MORE_BODY, WANTS_DRAIN } = require('./native')
+
+function hasRequestBody (headers) {
+  const length = headers['content-length']
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+}
+
+function responseHasNoBody (method, status) {
+  return method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)
+}
+
+function declaredLength (flatHeaders) {
+  for (let i = 0; i < flatHeaders.length; i += 2) {
+    const name = flatHeaders[i]
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      const n = Number(flatHeaders[i + 1])
+      return Number.isSafeInteger(n) && n >= 0 ? n : null
+    }
+  }
+  return null
+}
+
+/** Serves a node:http (or Express) request/response pair. */
+class NodeHttpCycle {
+  constructor (handler, id, req, res) {
+    this.handler = handler
+    this.id = id
+    this.req = req
+    this.res = res
+    this.unacked = 0 // request bytes handed to Python since the app last asked for more
+    this.declared = null // response Content-Length, when the app set one
+    this.written = 0
+    this.noBody = false
+    this.started = false // the app's http.response.start arrived
+    this.disconnected = false
+    this.aborted = false
+    this.done = false
+    this.onData = this.onData.bind(this)
+    this.onEnd = this.onEnd.bind(this)
+    this.onClose = this.onClose.bind(this)
+  }
+
+  begin (native, rootPath) {
+    const { req, res } = this
+    const socket = req.socket
+    const bodyComplete = req.readableEnded || !hasRequestBody(req.headers)
+    native.startHttp(this.id, req.method, socket.encrypted ? 'https' : 'http', req.httpVersion, req.url, rootPath,
+      req.rawHeaders, socket.remoteAddress ?? null, socket.remotePort ?? 0, socket.localAddress ?? null,
+      socket.localPort ?? 0, bodyComplete)
+    if (!bodyComplete) {
+      req.on('data', this.onData)
+      req.on('end', this.onEnd)
+    }
+    res.on('close', this.onClose)
+  }
+
+  onData (chunk) {
+    this.unacked += chunk.length
+    const pause = this.unacked >= this.handler.options.requestHighWater
+    if (pause) this.req.pause()
+    this.handler.native.body(this.id, chunk, true, pause)
+  }
+
+  onEnd () {
+    this.handler.native.body(this.id, null, false, false)
+  }
+
+  onResume () {
+    this.unacked = 0
+    this.req.resume()
+  }
+
+  onClose () {
+    if (this.done || this.res.writableFinished || this.disconnected) return
+    this.disconnected = true
+    this.handler.native.disconnect(this.id)
+  }
+
+  onResponseStart (status, headers) {
+    if (this.disconnected) return
+    this.started = true
+    this.noBody = responseHasNoBody(this.req.method, status)
+    this.declared = this.noBody ? null : declaredLength(headers)
+    try {
+      this.res.writeHead(status, headers)
+    } catch (err) {
+      this.abort(`cannot send the response head: ${err.message}`)
+    }
+  }
+
+  onResponseBody (chunk, flags) {
+    if (this.disconnected || this.aborted) {
+      if (flags & WANTS_DRAIN) this.handler.native.drained(this.id)
+      return
+    }
+    const { res } = this
+    if (this.declared !== null && this.written + chunk.length > this.declared) {
+      const fits = this.declared - this.written
+      if (fits > 0) res.write(chunk.subarray(0, fits))
+      this.abort('Response content longer than Content-Length')
+      return
+    }
+    this.written += chunk.length
+    if (!(flags & MORE_BODY)) {
+      if (this.declared !== null && this.written < this.declared) {
+        if (chunk.length) res.write(chunk)
+        this.abort('Response content shorter than Content-Length')
+        return
+      }
+      res.end(chunk.length ? chunk : undefined)
+      return
+    }
+    const ok = chunk.length === 0 || res.write(chunk)
+    if (flags & WANTS_DRAIN) {
+      if (ok) this.handler.native.drained(this.id)
+      else res.once('drain', () => this.handler.native.drained(this.id))
+    }
+  }
+
+  onDone (abort) {
+    this.done = true
+    this.req.off('data', this.onData)
+    if (abort && !this.aborted) this.abort(null)
+  }
+
+  /** Closes the connection without completing the response (what was already written is flushed). */
+  abort (reason) {
+    if (this.aborted) return
+    this.aborted = true
+    if (reason) this.handler.logger.error(reason)
+    const { res } = this
+    if (!this.disconnected) {
+      this.disconnected = true
+      this.handler.native.disconnect(this.id)
+    }
+    if (!this.started) {
+      res.destroy() // nothing of the response exists yet: just drop the connection
+      return
+    }
+    if (!res.headersSent) res.flushHeaders()
+    const socket = res.socket
+    if (socket && !socket.destroyed) socket.end()
+    else res.destroy()
+  }
+
+  /** The loop thread is gone: answer 503 if nothing was sent, else close the connection. */
+  fail () {
+    this.done = true
+    const { res } = this
+    if (this.disconnected || res.writableEnded) return
+    if (!res.headersSent) {
+      const body = 'Service Unavailable'
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, connection: 'close' })
+      res.end(body)
+    } else {
+      this.abort(null)
+    }
+  }
+}
+
+/** Serves handleRequest(): the response is collected in memory. */
+class BufferedHttpCycle {
+  constructor (handler, id, method, resolve, reject) {
+    this.handler = handler
+    this.id = id
+    this.method = method
+    this.resolve = resolve
+    this.reject = reject
+    this.status = 0
+    this.rawHeaders = []
+    this.chunks = []
+    this.error = null
+    this.done = false
+  }
+
+  begin (native, { method, url, rawHeaders, body, rootPath }) {
+    const bodyComplete = body.length === 0
+    native.startHttp(this.id, method, 'http', '1.1', url, rootPath, rawHeaders, null, 0, null, 0, bodyComplete)
+    if (!bodyComplete) native.body(this.id, body, false, false)
+  }
+
+  onResume () {}
+
+  onResponseStart (status, headers) {
+    this.status = status
+    this.rawHeaders = headers
+  }
+
+  onResponseBody (chunk, flags) {
+    if (chunk.length) this.chunks.push(chunk)
+    if (flags & WANTS_DRAIN) this.handler.native.drained(this.id)
+  }
+
+  onAppError (error) {
+    this.error = error
+  }
+
+  onDone (abort) {
+    this.done = true
+    if (abort) {
+      const incomplete = new Error('node-asgi: the ASGI app did not complete its response')
+      this.reject(this.error ? Object.assign(this.error, { incomplete: true }) : incomplete)
+      return
+    }
+    const headers = {}
+    for (let i = 0; i < this.rawHeaders.length; i += 2) {
+      const name = this.rawHeaders[i].toLowerCase()
+      const value = this.rawHeaders[i + 1]
+      const prior = headers[name]
+      if (prior === undefined) headers[name] = name === 'set-cookie' ? [value] : value
+      else if (Array.isArray(prior)) prior.push(value)
+      else headers[name] = [prior, value]
+    }
+    const body = responseHasNoBody(this.method, this.status) ? Buffer.alloc(0) : Buffer.concat(this.chunks)
+    this.resolve({ status: this.status, headers, rawHeaders: this.rawHeaders, body })
+  }
+
+  fail (error) {
+    this.done = true
+    this.reject(error)
+  }
+}
+
+module.exports = { NodeHttpCycle, BufferedHttpCycle }

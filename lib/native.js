@@ -1,0 +1,46 @@
+'use strict'
+// Loads the compiled addon and what the build recorded about the embedded Python.
+const fs = require('node:fs')
+const path = require('node:path')
+
+const root = path.resolve(__dirname, '..')
+
+function load () {
+  const addonPath = path.join(root, 'build/Release/node_asgi.node')
+  const infoPath = path.join(root, 'build/python.json')
+  if (!fs.existsSync(addonPath) || !fs.existsSync(infoPath)) {
+    throw new Error(`node-asgi: the native addon is not built (${addonPath} missing); run \`npm run build\` in ${root}`)
+  }
+  return {
+    addon: require(addonPath),
+    python: JSON.parse(fs.readFileSync(infoPath, 'utf8')),
+    runtimePath: path.join(root, 'src/python/node_asgi_runtime.py')
+  }
+}
+
+let loaded = null
+/** The addon, loaded on first use (so that requiring node-asgi never fails before it is used). */
+function native () {
+  if (loaded === null) loaded = load()
+  return loaded
+}
+
+// Event kinds as the addon numbers them (src/core/messages.h, ToJs::Kind).
+const Events = Object.freeze({
+  STARTED: 0,
+  START_FAILED: 1,
+  RESPONSE_START: 2,
+  RESPONSE_BODY: 3,
+  RESUME_BODY: 4,
+  REQUEST_DONE: 5,
+  APP_ERROR: 6,
+  LOG: 7,
+  CLOSED: 8,
+  LOOP_EXITED: 9
+})
+
+// ResponseBody flags.
+const MORE_BODY = 1
+const WANTS_DRAIN = 2
+
+module.exports = { native, Events, MORE_BODY, WANTS_DRAIN }

@@ -1,0 +1,117 @@
+'use strict'
+// Validates and normalises PythonHandler options; every error names the option at fault.
+const fs = require('node:fs')
+const path = require('node:path')
+const { LEVELS } = require('./logger')
+
+const DEFAULTS = Object.freeze({
+  app: undefined,
+  appDir: undefined, // process.cwd()
+  lifespan: 'auto',
+  virtualenv: undefined, // $VIRTUAL_ENV
+  rootPath: '',
+  factory: false,
+  loop: 'asyncio',
+  pathIncludesRootPath: true,
+  timeoutGracefulShutdown: 30,
+  logLevel: 'warning',
+  logger: undefined, // console
+  responseHighWater: 64 * 1024,
+  requestHighWater: 64 * 1024
+})
+
+function describe (value) {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`
+}
+
+function fail (name, expected, value) {
+  return new TypeError(`node-asgi: option '${name}' must be ${expected}, got ${describe(value)}`)
+}
+
+function closest (name, candidates) {
+  const lower = name.toLowerCase().replace(/[-_]/g, '')
+  return candidates.find((c) => c.toLowerCase() === lower)
+}
+
+function oneOf (name, value, allowed) {
+  if (!allowed.includes(value)) throw fail(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value)
+  return value
+}
+
+function boolean (name, value) {
+  if (typeof value !== 'boolean') throw fail(name, 'a boolean', value)
+  return value
+}
+
+function positiveInteger (name, value) {
+  if (!Number.isInteger(value) || value <= 0) throw fail(name, 'a positive integer', value)
+  return value
+}
+
+function directory (name, value) {
+  if (typeof value !== 'string' || value === '') throw fail(name, 'a directory path', value)
+  const resolved = path.resolve(value)
+  let stat
+  try {
+    stat = fs.statSync(resolved)
+  } catch {
+    throw new Error(`node-asgi: option '${name}' names ${resolved}, which does not exist`)
+  }
+  if (!stat.isDirectory()) throw new Error(`node-asgi: option '${name}' names ${resolved}, which is not a directory`)
+  return resolved
+}
+
+/** Returns a frozen, complete copy of `options`, or throws a TypeError/Error naming the option. */
+function normalizeOptions (options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`node-asgi: PythonHandler expects an options object such as { app: 'main:app' }, got ${describe(options)}`)
+  }
+  for (const key of Object.keys(options)) {
+    if (!(key in DEFAULTS)) {
+      const guess = closest(key, Object.keys(DEFAULTS))
+      throw new TypeError(`node-asgi: unknown option '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}`)
+    }
+  }
+  const o = { ...DEFAULTS }
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) o[key] = value
+
+  if (typeof o.app !== 'string' || !/^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$/.test(o.app)) {
+    throw fail('app', "a 'module:attribute' import string such as 'main:app'", o.app)
+  }
+  o.appDir = directory('appDir', o.appDir === undefined ? process.cwd() : o.appDir)
+  o.lifespan = oneOf('lifespan', o.lifespan, ['auto', 'on', 'off'])
+  o.loop = oneOf('loop', o.loop, ['asyncio', 'uvloop'])
+  o.factory = boolean('factory', o.factory)
+  o.pathIncludesRootPath = boolean('pathIncludesRootPath', o.pathIncludesRootPath)
+
+  if (o.virtualenv === undefined) o.virtualenv = process.env.VIRTUAL_ENV || null
+  if (o.virtualenv !== null) {
+    o.virtualenv = directory('virtualenv', o.virtualenv)
+    if (!fs.existsSync(path.join(o.virtualenv, 'pyvenv.cfg'))) {
+      throw new Error(`node-asgi: option 'virtualenv' names ${o.virtualenv}, which is not a virtualenv (no pyvenv.cfg)`)
+    }
+  }
+
+  if (typeof o.rootPath !== 'string' || (o.rootPath !== '' && !o.rootPath.startsWith('/'))) {
+    throw fail('rootPath', "'' or a path starting with '/'", o.rootPath)
+  }
+  o.rootPath = o.rootPath.replace(/\/+$/, '')
+
+  const t = o.timeoutGracefulShutdown
+  if (t !== null && (typeof t !== 'number' || !(t >= 0) || !Number.isFinite(t))) {
+    throw fail('timeoutGracefulShutdown', 'a number of seconds >= 0, or null to wait for every request', t)
+  }
+  o.logLevel = oneOf('logLevel', o.logLevel, Object.keys(LEVELS))
+  if (o.logger === undefined) o.logger = console
+  for (const method of ['error', 'warn', 'info']) {
+    if (!o.logger || typeof o.logger[method] !== 'function') throw fail('logger', 'an object with error(), warn() and info() methods (like console)', o.logger)
+  }
+  o.responseHighWater = positiveInteger('responseHighWater', o.responseHighWater)
+  o.requestHighWater = positiveInteger('requestHighWater', o.requestHighWater)
+  return Object.freeze(o)
+}
+
+module.exports = { normalizeOptions, DEFAULTS }
