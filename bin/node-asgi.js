@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+'use strict'
+// node-asgi's command line: serves an ASGI app over HTTP like uvicorn, with uvicorn's option names,
+// defaults and exit codes (3 when startup fails).
+const http = require('node:http')
+const { parseArgs } = require('node:util')
+const { PythonHandler } = require('../lib')
+const { LEVELS } = require('../lib/logger')
+
+const STARTUP_FAILURE = 3
+const USAGE = `Usage: node-asgi [OPTIONS] APP
+
+  APP is an import string "module:attribute", e.g. main:app
+
+Options:
+  --app-dir DIR                    Look for APP in DIR (first on sys.path) [default: .]
+  --host HOST                      Bind socket to this host [default: 127.0.0.1]
+  --port PORT                      Bind socket to this port (0: any free port) [default: 8000]
+  --root-path PATH                 Set the ASGI root_path for apps mounted below a path
+  --lifespan auto|on|off           Lifespan implementation [default: auto]
+  --factory                        Treat APP as an application factory: call it to get the app
+  --loop asyncio|uvloop            Event loop implementation [default: asyncio]
+  --log-level LEVEL                critical|error|warning|info|debug|trace [default: info]
+  --access-log / --no-access-log   Enable/disable the access log [default: enabled]
+  --timeout-keep-alive SECONDS     Close idle keep-alive connections after this long [default: 5]
+  --timeout-graceful-shutdown SEC  Wait at most this long for requests on shutdown [default: wait]
+  --no-path-includes-root-path     scope["path"] without root_path (Starlette < 0.33, FastAPI < 0.109)
+  --version                        Print the version and exit
+  -h, --help                       Show this message and exit
+`
+
+function usageError (message) {
+  process.stderr.write(`${USAGE}\nError: ${message}\n`)
+  process.exit(2)
+}
+
+function number (name, text, { integer = false, min = 0, max = Infinity } = {}) {
+  const n = Number(text)
+  if (text === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+    usageError(`Invalid value for '--${name}': ${JSON.stringify(text)} is not a valid ${integer ? 'integer' : 'number'}${max < Infinity ? ` in the range ${min}..${max}` : ` >= ${min}`}.`)
+  }
+  return n
+}
+
+function parse (argv) {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'app-dir': { type: 'string', default: '.' },
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '8000' },
+        'root-path': { type: 'string', default: '' },
+        lifespan: { type: 'string', default: 'auto' },
+        factory: { type: 'boolean', default: false },
+        loop: { type: 'string', default: 'asyncio' },
+        'log-level': { type: 'string', default: 'info' },
+        'access-log': { type: 'boolean', default: true },
+        'no-access-log': { type: 'boolean', default: false },
+        'timeout-keep-alive': { type: 'string', default: '5' },
+        'timeout-graceful-shutdown': { type: 'string' },
+        'no-path-includes-root-path': { type: 'boolean', default: false },
+        version: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false }
+      }
+    })
+  } catch (err) {
+    usageError(err.message)
+  }
+  const { values, positionals } = parsed
+  if (values.help) {
+    process.stdout.write(USAGE)
+    process.exit(0)
+  }
+  if (values.version) {
+    process.stdout.write(`node-asgi ${require('../package.json').version} (Node.js ${process.version})\n`)
+    process.exit(0)
+  }
+  if (positionals.length !== 1) usageError(positionals.length ? `Got unexpected extra arguments (${positionals.slice(1).join(' ')})` : "Missing argument 'APP'.")
+  const choice = (name, allowed) => {
+    if (!allowed.includes(values[name])) usageError(`Invalid value for '--${name}': '${values[name]}' is not one of ${allowed.map((a) => `'${a}'`).join(', ')}.`)
+    return values[name]
+  }
+  return {
+    app: positionals[0],
+    appDir: values['app-dir'],
+    host: values.host,
+    port: number('port', values.port, { integer: true, max: 65535 }),
+    rootPath: values['root-path'],
+    lifespan: choice('lifespan', ['auto', 'on', 'off']),
+    factory: values.factory,
+    loop: choice('loop', ['asyncio', 'uvloop']),
+    logLevel: choice('log-level', Object.keys(LEVELS)),
+    accessLog: values['access-log'] && !values['no-access-log'],
+    timeoutKeepAlive: number('timeout-keep-alive', values['timeout-keep-alive']),
+    timeoutGracefulShutdown: values['timeout-graceful-shutdown'] === undefined ? null : number('timeout-graceful-shutdown', values['timeout-graceful-shutdown']),
+    pathIncludesRootPath: !values['no-path-includes-root-path']
+  }
+}
+
+// uvicorn's console format: "INFO:     message" on stderr.
+function consoleSink () {
+  const line = (label) => (message) => process.stderr.write(`${(label + ':').padEnd(10)}${message}\n`)
+  return { error: line('ERROR'), warn: line('WARNING'), info: line('INFO'), debug: line('DEBUG') }
+}
+
+async function main () {
+  const args = parse(process.argv.slice(2))
+  const sink = consoleSink()
+  let handler
+  try {
+    handler = new PythonHandler({
+      app: args.app,
+      appDir: args.appDir,
+      rootPath: args.rootPath,
+      lifespan: args.lifespan,
+      factory: args.factory,
+      loop: args.loop,
+      logLevel: args.logLevel,
+      logger: sink,
+      pathIncludesRootPath: args.pathIncludesRootPath,
+      timeoutGracefulShutdown: args.timeoutGracefulShutdown
+    })
+  } catch (err) {
+    usageError(err.message)
+  }
+  const log = handler.logger
+  log.info(`Started server process [${process.pid}]`)
+
+  const listener = handler.listener()
+  const server = http.createServer(args.accessLog && log.enabled(LEVELS.info) ? withAccessLog(listener, log) : listener)
+  server.keepAliveTimeout = args.timeoutKeepAlive * 1000
+
+  let stopping = null
+  const stop = (signal) => {
+    if (stopping) {
+      if (signal === 'SIGINT') process.exit(0) // a second Ctrl-C forces the exit, like uvicorn
+      return stopping
+    }
+    log.info('Shutting down')
+    stopping = (async () => {
+      server.close()
+      server.closeIdleConnections()
+      await handler.close()
+      server.closeAllConnections()
+      log.info(`Finished server process [${process.pid}]`)
+    })()
+    return stopping
+  }
+  process.on('SIGINT', () => stop('SIGINT').then(() => process.exit(0)))
+  process.on('SIGTERM', () => stop('SIGTERM').then(() => process.exit(0)))
+
+  try {
+    await handler.start()
+  } catch (err) {
+    log.error(err.traceback ? `${err.message}\n${err.traceback}` : err.message)
+    log.error('Application startup failed. Exiting.')
+    process.exit(STARTUP_FAILURE)
+  }
+  if (stopping) return
+  server.on('error', async (err) => {
+    log.error(`[Errno ${err.errno ?? ''}] error while attempting to bind on address (${args.host}, ${args.port}): ${err.code}`)
+    await handler.close()
+    process.exit(1)
+  })
+  server.listen(args.port, args.host, () => {
+    const { port } = server.address()
+    const host = args.host.includes(':') ? `[${args.host}]` : args.host
+    log.info(`node-asgi running on http://${host}:${port} (Press CTRL+C to quit)`)
+  })
+}
+
+function withAccessLog (listener, log) {
+  return (req, res) => {
+    res.once('finish', () => {
+      const client = `${req.socket.remoteAddress}:${req.socket.remotePort}`
+      log.info(`${client} - "${req.method} ${req.url} HTTP/${req.httpVersion}" ${res.statusCode}`)
+    })
+    listener(req, res)
+  }
+}
+
+main()

@@ -1,0 +1,128 @@
+// Type definitions for node-asgi: serve Python ASGI 3.0 apps from Node.js through an embedded CPython.
+/// <reference types="node" />
+import { EventEmitter } from 'node:events'
+import { IncomingMessage, ServerResponse } from 'node:http'
+
+/** Log levels, uvicorn's names. */
+export type LogLevel = 'critical' | 'error' | 'warning' | 'info' | 'debug' | 'trace'
+
+/** A console-like logger. */
+export interface Logger {
+  error (message: string): void
+  warn (message: string): void
+  info (message: string): void
+  debug? (message: string): void
+}
+
+export interface PythonHandlerOptions {
+  /** The ASGI app as a `"module:attribute"` import string, e.g. `"main:app"`. Required. */
+  app: string
+  /** Directory put first on `sys.path` to import `app` from. Default: `process.cwd()`. */
+  appDir?: string
+  /**
+   * Lifespan protocol: `'auto'` (default) runs it and serves without it when the app raises for the
+   * lifespan scope; `'on'` makes such an exception fail `start()`; `'off'` never runs it.
+   */
+  lifespan?: 'auto' | 'on' | 'off'
+  /**
+   * A virtualenv directory whose `pyvenv.cfg` and site-packages Python uses. Default:
+   * `$VIRTUAL_ENV`. One interpreter serves the whole process: every handler must agree.
+   */
+  virtualenv?: string | null
+  /** ASGI `root_path` for an app served below a path prefix; Express mount paths are appended. Default `''`. */
+  rootPath?: string
+  /** Treat `app` as a factory: call it (no arguments) to get the ASGI app. Default `false`. */
+  factory?: boolean
+  /**
+   * The asyncio loop implementation. Default `'asyncio'`. `'uvloop'` is faster but uvloop 0.17 can
+   * deadlock the process when the app spawns subprocesses while Node spawns a child at the same time.
+   */
+  loop?: 'asyncio' | 'uvloop'
+  /**
+   * Whether `scope.path` includes `root_path` (the ASGI spec and uvicorn >= 0.26; default `true`).
+   * Set `false` for Starlette < 0.33 / FastAPI < 0.109 (e.g. Debian 12's), which route on
+   * `scope.path` as is and would answer 404 under a root path.
+   */
+  pathIncludesRootPath?: boolean
+  /** Seconds `close()` waits for in-flight requests before cancelling them; `null` waits forever. Default 30. */
+  timeoutGracefulShutdown?: number | null
+  /** Messages below this level are not logged. Default `'warning'`. */
+  logLevel?: LogLevel
+  /** Where log lines (app tracebacks, lifespan messages) go. Default `console`. */
+  logger?: Logger
+  /** Response bytes the app may send ahead of a congested socket before its `send()` waits. Default 65536. */
+  responseHighWater?: number
+  /** Request bytes handed to Python before reading pauses until the app calls `receive()`. Default 65536. */
+  requestHighWater?: number
+}
+
+/** A request for `handleRequest()`. */
+export interface InProcessRequest {
+  /** HTTP method. Default `'GET'`. */
+  method?: string
+  /** Path and query, e.g. `'/items?x=1'`. Default `'/'`. */
+  url?: string
+  /** Header names to values (arrays repeat a header), or a flat `[name, value, ...]` array. */
+  headers?: Record<string, string | number | Array<string | number>> | string[]
+  /** The request body. A `content-length` header is added when missing. */
+  body?: Buffer | Uint8Array | string
+}
+
+/** What `handleRequest()` resolves with. */
+export interface InProcessResponse {
+  status: number
+  /** Lower-cased names; repeated headers (and always `set-cookie`) as arrays. */
+  headers: Record<string, string | string[]>
+  /** Headers exactly as the app sent them: `[name, value, name, value, ...]`. */
+  rawHeaders: string[]
+  body: Buffer
+}
+
+/** A Python exception, carried into JS. */
+export class PythonError extends Error {
+  name: 'PythonError'
+  /** The Python exception type, qualified with its module unless it is a builtin. */
+  type: string
+  /** `str()` of the Python exception. */
+  pythonMessage: string
+  /** The formatted Python traceback, or `''`. */
+  traceback: string
+  /** Set when `handleRequest()` rejected because the response was left incomplete. */
+  incomplete?: boolean
+}
+
+/**
+ * Serves one ASGI app from an embedded CPython whose asyncio loop runs on its own thread.
+ *
+ * Events: `'appError'` `(error: PythonError)` for every exception an app raises while serving
+ * (it is also logged); `'error'` `(error: PythonError)` when the loop thread dies unexpectedly
+ * (only emitted when a listener is attached; it is always logged).
+ */
+export class PythonHandler extends EventEmitter {
+  constructor (options: PythonHandlerOptions)
+  /** The normalised options. */
+  readonly options: Readonly<Required<PythonHandlerOptions>>
+  /** Life cycle state. */
+  readonly state: 'new' | 'starting' | 'started' | 'closing' | 'closed' | 'failed'
+  /**
+   * Starts Python (once per process), imports the app and runs lifespan startup. Rejects with a
+   * `PythonError` when the app cannot be imported or startup fails. Idempotent.
+   */
+  start (): Promise<void>
+  /**
+   * A `(req, res)` listener for `http.createServer()` or Express `app.use('/mount', ...)`. Requests
+   * that arrive before `start()` completes wait for it (and start the handler if needed).
+   */
+  listener (): (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void
+  /** Runs one request through the app in-process, without sockets. */
+  handleRequest (request?: InProcessRequest): Promise<InProcessResponse>
+  /**
+   * Stops accepting requests (new ones are answered 503), waits for those in flight up to
+   * `timeoutGracefulShutdown`, runs lifespan shutdown and stops the loop thread.
+   */
+  close (): Promise<void>
+
+  on (event: 'appError', listener: (error: PythonError) => void): this
+  on (event: 'error', listener: (error: PythonError) => void): this
+  on (event: string | symbol, listener: (...args: any[]) => void): this
+}
