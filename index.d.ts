@@ -1,7 +1,8 @@
 // Type definitions for node-asgi: serve Python ASGI 3.0 apps from Node.js through an embedded CPython.
 /// <reference types="node" />
 import { EventEmitter } from 'node:events'
-import { IncomingMessage, ServerResponse } from 'node:http'
+import { IncomingMessage, ServerResponse, Server } from 'node:http'
+import { Duplex } from 'node:stream'
 
 /** Log levels, uvicorn's names. */
 export type LogLevel = 'critical' | 'error' | 'warning' | 'info' | 'debug' | 'trace'
@@ -54,6 +55,16 @@ export interface PythonHandlerOptions {
   responseHighWater?: number
   /** Request bytes handed to Python before reading pauses until the app calls `receive()`. Default 65536. */
   requestHighWater?: number
+  /** Largest incoming WebSocket message in bytes; a larger one closes the connection with 1009. Default 16 MiB. */
+  wsMaxSize?: number
+  /** Incoming WebSocket messages queued for an app that is not receiving before reading pauses. Default 32. */
+  wsMaxQueue?: number
+  /** Seconds between WebSocket pings; 0 disables them. Default 20. */
+  wsPingInterval?: number
+  /** Seconds to wait for a pong before closing with 1011. Default 20. */
+  wsPingTimeout?: number
+  /** Negotiate permessage-deflate with clients that offer it. Default `true`. */
+  wsPerMessageDeflate?: boolean
 }
 
 /** A request for `handleRequest()`. */
@@ -114,11 +125,22 @@ export class PythonHandler extends EventEmitter {
    * that arrive before `start()` completes wait for it (and start the handler if needed).
    */
   listener (): (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void
+  /**
+   * An `'upgrade'` listener for node:http(s) servers that serves WebSocket connections with the
+   * ASGI websocket protocol. The handshake completes only when the app sends `websocket.accept`
+   * (its `subprotocol` and `headers` go into the 101 response); `websocket.close` before that
+   * answers 403, the `websocket.http.response` extension sends the app's own response, and an
+   * exception or a return before accepting answers 500. Invalid handshakes get 400.
+   */
+  upgradeListener (): (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+  /** Installs `listener()` (on `'request'`) and `upgradeListener()` (on `'upgrade'`); returns `server`. */
+  attach<S extends Server> (server: S): S
   /** Runs one request through the app in-process, without sockets. */
   handleRequest (request?: InProcessRequest): Promise<InProcessResponse>
   /**
-   * Stops accepting requests (new ones are answered 503), waits for those in flight up to
-   * `timeoutGracefulShutdown`, runs lifespan shutdown and stops the loop thread.
+   * Stops accepting requests (new ones are answered 503), closes open WebSockets with 1012, waits
+   * for requests and connections in flight up to `timeoutGracefulShutdown`, runs lifespan shutdown
+   * and stops the loop thread.
    */
   close (): Promise<void>
 

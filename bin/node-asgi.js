@@ -24,6 +24,11 @@ Options:
   --access-log / --no-access-log   Enable/disable the access log [default: enabled]
   --timeout-keep-alive SECONDS     Close idle keep-alive connections after this long [default: 5]
   --timeout-graceful-shutdown SEC  Wait at most this long for requests on shutdown [default: wait]
+  --ws-max-size BYTES              WebSocket max message size [default: 16777216]
+  --ws-max-queue N                 WebSocket incoming queue before reading pauses [default: 32]
+  --ws-ping-interval SECONDS       WebSocket ping interval, 0 disables [default: 20]
+  --ws-ping-timeout SECONDS        WebSocket ping timeout [default: 20]
+  --ws-per-message-deflate BOOL    WebSocket per-message-deflate compression [default: true]
   --no-path-includes-root-path     scope["path"] without root_path (Starlette < 0.33, FastAPI < 0.109)
   --version                        Print the version and exit
   -h, --help                       Show this message and exit
@@ -61,6 +66,11 @@ function parse (argv) {
         'no-access-log': { type: 'boolean', default: false },
         'timeout-keep-alive': { type: 'string', default: '5' },
         'timeout-graceful-shutdown': { type: 'string' },
+        'ws-max-size': { type: 'string', default: String(16 * 1024 * 1024) },
+        'ws-max-queue': { type: 'string', default: '32' },
+        'ws-ping-interval': { type: 'string', default: '20' },
+        'ws-ping-timeout': { type: 'string', default: '20' },
+        'ws-per-message-deflate': { type: 'string', default: 'true' },
         'no-path-includes-root-path': { type: 'boolean', default: false },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false }
@@ -96,6 +106,11 @@ function parse (argv) {
     accessLog: values['access-log'] && !values['no-access-log'],
     timeoutKeepAlive: number('timeout-keep-alive', values['timeout-keep-alive']),
     timeoutGracefulShutdown: values['timeout-graceful-shutdown'] === undefined ? null : number('timeout-graceful-shutdown', values['timeout-graceful-shutdown']),
+    wsMaxSize: number('ws-max-size', values['ws-max-size'], { integer: true, min: 1 }),
+    wsMaxQueue: number('ws-max-queue', values['ws-max-queue'], { integer: true, min: 1 }),
+    wsPingInterval: number('ws-ping-interval', values['ws-ping-interval']),
+    wsPingTimeout: number('ws-ping-timeout', values['ws-ping-timeout']),
+    wsPerMessageDeflate: choice('ws-per-message-deflate', ['true', 'false']) === 'true',
     pathIncludesRootPath: !values['no-path-includes-root-path']
   }
 }
@@ -121,6 +136,11 @@ async function main () {
       logLevel: args.logLevel,
       logger: sink,
       pathIncludesRootPath: args.pathIncludesRootPath,
+      wsMaxSize: args.wsMaxSize,
+      wsMaxQueue: args.wsMaxQueue,
+      wsPingInterval: args.wsPingInterval,
+      wsPingTimeout: args.wsPingTimeout,
+      wsPerMessageDeflate: args.wsPerMessageDeflate,
       timeoutGracefulShutdown: args.timeoutGracefulShutdown
     })
   } catch (err) {
@@ -131,6 +151,7 @@ async function main () {
 
   const listener = handler.listener()
   const server = http.createServer(args.accessLog && log.enabled(LEVELS.info) ? withAccessLog(listener, log) : listener)
+  server.on('upgrade', handler.upgradeListener())
   server.keepAliveTimeout = args.timeoutKeepAlive * 1000
 
   let stopping = null

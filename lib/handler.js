@@ -7,6 +7,7 @@ const { native: loadNative, Events } = require('./native')
 const { PythonError } = require('./errors')
 const { Logger } = require('./logger')
 const { NodeHttpCycle, BufferedHttpCycle } = require('./http_cycle')
+const { WebSocketCycle, isWebSocketHandshake, rejectHandshake } = require('./ws_cycle')
 
 const State = Object.freeze({ NEW: 'new', STARTING: 'starting', STARTED: 'started', CLOSING: 'closing', CLOSED: 'closed', FAILED: 'failed' })
 
@@ -22,6 +23,9 @@ class PythonHandler extends EventEmitter {
   #nextId = 1
   #failure = null // the Error that made this handler unusable
   #listener = null
+  #upgradeListener = null
+  #wss = null // the `ws` server (noServer mode) that completes accepted handshakes
+  #wsCycles = new WeakMap() // upgrade request → its WebSocketCycle, for ws's handshake hooks
 
   /** @param {import('..').PythonHandlerOptions} options */
   constructor (options) {
@@ -82,6 +86,53 @@ class PythonHandler extends EventEmitter {
   }
 
   /**
+   * An `'upgrade'` listener for node:http servers: serves WebSocket connections with the ASGI
+   * websocket protocol. The handshake completes only when the app sends `websocket.accept`.
+   */
+  upgradeListener () {
+    if (this.#upgradeListener === null) {
+      this.#upgradeListener = (req, socket, head) => {
+        if (!isWebSocketHandshake(req)) {
+          rejectHandshake(socket, 400, ['content-type', 'text/plain; charset=utf-8'], Buffer.from('Invalid WebSocket handshake'))
+          return
+        }
+        const cycle = new WebSocketCycle(this, this.#nextId++, req, socket, head)
+        this.#wsCycles.set(req, cycle)
+        this.#dispatch(cycle, () => cycle.begin(this.#native, this.options.rootPath))
+      }
+    }
+    return this.#upgradeListener
+  }
+
+  /** Installs `listener()` and `upgradeListener()` on a node:http(s) server; returns the server. */
+  attach (server) {
+    if (!server || typeof server.on !== 'function') throw new TypeError('node-asgi: attach() expects a node:http or node:https server')
+    server.on('request', this.listener())
+    server.on('upgrade', this.upgradeListener())
+    return server
+  }
+
+  /** The `ws` server that completes handshakes the app accepted (internal). */
+  webSocketServer () {
+    if (this.#wss === null) {
+      const { WebSocketServer } = require('ws')
+      const o = this.options
+      this.#wss = new WebSocketServer({
+        noServer: true,
+        clientTracking: false,
+        maxPayload: o.wsMaxSize,
+        perMessageDeflate: o.wsPerMessageDeflate,
+        handleProtocols: (offered, req) => this.#wsCycles.get(req)?.subprotocol ?? false
+      })
+      this.#wss.on('headers', (headers, req) => {
+        const extra = this.#wsCycles.get(req)?.acceptHeaders
+        if (extra) for (let i = 0; i < extra.length; i += 2) headers.push(`${extra[i]}: ${extra[i + 1]}`)
+      })
+    }
+    return this.#wss
+  }
+
+  /**
    * Runs one request through the app in-process (no sockets).
    * @param {import('..').InProcessRequest} request
    * @returns {Promise<import('..').InProcessResponse>}
@@ -115,6 +166,7 @@ class PythonHandler extends EventEmitter {
     }
     this.#closePromise = new Promise((resolve) => { this.#settleClose = resolve })
     this.#native.ref()
+    for (const cycle of this.#cycles.values()) cycle.shutdown?.()
     const timeout = this.options.timeoutGracefulShutdown
     this.#native.shutdown(timeout === null ? -1 : timeout)
     return this.#closePromise
@@ -162,6 +214,9 @@ class PythonHandler extends EventEmitter {
         case Events.START_FAILED: this.#fail(new PythonError(a, `node-asgi: cannot start the app '${this.options.app}'`)); break
         case Events.CLOSED: break
         case Events.LOOP_EXITED: this.#loopExited(a); break
+        case Events.WS_ACCEPT: cycle?.onAccept(a, b); break
+        case Events.WS_SEND: cycle?.onSend(a, b); break
+        case Events.WS_CLOSE: cycle?.onClose(a, b); break
       }
     }
   }
@@ -182,9 +237,10 @@ class PythonHandler extends EventEmitter {
   }
 
   #started () {
-    this.#state = State.STARTED
     this.#settleStart.resolve()
     this.#settleStart = null
+    if (this.#state !== State.STARTING) return // close() was called during startup
+    this.#state = State.STARTED
     if (this.#cycles.size === 0) this.#native.unref()
     const waiting = this.#waiting
     this.#waiting = []

@@ -36,11 +36,15 @@ const Events = Object.freeze({
   APP_ERROR: 6,
   LOG: 7,
   CLOSED: 8,
-  LOOP_EXITED: 9
+  LOOP_EXITED: 9,
+  WS_ACCEPT: 10,
+  WS_SEND: 11,
+  WS_CLOSE: 12
 })
 
-// ResponseBody flags.
+// ResponseBody flags (MORE_BODY) and WsSend flags (TEXT); both may carry WANTS_DRAIN.
 const MORE_BODY = 1
+const TEXT = 1
 const WANTS_DRAIN = 2
 
-module.exports = { native, Events, MORE_BODY, WANTS_DRAIN }
+module.exports = { native, Events, MORE_BODY, TEXT, WANTS_DRAIN }

@@ -17,7 +17,12 @@ const DEFAULTS = Object.freeze({
   logLevel: 'warning',
   logger: undefined, // console
   responseHighWater: 64 * 1024,
-  requestHighWater: 64 * 1024
+  requestHighWater: 64 * 1024,
+  wsMaxSize: 16 * 1024 * 1024,
+  wsMaxQueue: 32,
+  wsPingInterval: 20,
+  wsPingTimeout: 20,
+  wsPerMessageDeflate: true
 })
 
 function describe (value) {
@@ -111,6 +116,13 @@ function normalizeOptions (options) {
   }
   o.responseHighWater = positiveInteger('responseHighWater', o.responseHighWater)
   o.requestHighWater = positiveInteger('requestHighWater', o.requestHighWater)
+  o.wsMaxSize = positiveInteger('wsMaxSize', o.wsMaxSize)
+  o.wsMaxQueue = positiveInteger('wsMaxQueue', o.wsMaxQueue)
+  for (const name of ['wsPingInterval', 'wsPingTimeout']) {
+    const v = o[name]
+    if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw fail(name, 'a number of seconds >= 0 (0 disables)', v)
+  }
+  o.wsPerMessageDeflate = boolean('wsPerMessageDeflate', o.wsPerMessageDeflate)
   return Object.freeze(o)
 }
 

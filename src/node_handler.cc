@@ -66,6 +66,9 @@ Napi::Function NativeHandler::Define(Napi::Env env) {
                          InstanceMethod<&NativeHandler::Disconnect>("disconnect"),
                          InstanceMethod<&NativeHandler::Drained>("drained"),
                          InstanceMethod<&NativeHandler::Shutdown>("shutdown"),
+                         InstanceMethod<&NativeHandler::WsConnect>("wsConnect"),
+                         InstanceMethod<&NativeHandler::WsMessage>("wsMessage"),
+                         InstanceMethod<&NativeHandler::WsDisconnect>("wsDisconnect"),
                          InstanceMethod<&NativeHandler::Ref>("ref"),
                          InstanceMethod<&NativeHandler::Unref>("unref"),
                      });
@@ -123,9 +126,9 @@ Napi::Value NativeHandler::Start(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// startHttp(id, method, scheme, httpVersion, target, rootPath, rawHeaders, clientHost, clientPort,
-//           serverHost, serverPort, bodyComplete)
-Napi::Value NativeHandler::StartHttp(const Napi::CallbackInfo& info) {
+// The request head both startHttp() and wsConnect() receive as arguments 1..10:
+// method, scheme, httpVersion, target, rootPath, rawHeaders, clientHost, clientPort, serverHost, serverPort
+static std::unique_ptr<HttpRequestHead> ReadHead(const Napi::CallbackInfo& info) {
   auto head = std::make_unique<HttpRequestHead>();
   head->method = Latin1(info[1]);
   head->scheme = Latin1(info[2]);
@@ -144,9 +147,42 @@ Napi::Value NativeHandler::StartHttp(const Napi::CallbackInfo& info) {
     head->server_host = Latin1(info[9]);
     head->server_port = info[10].As<Napi::Number>().Int32Value();
   }
+  return head;
+}
+
+// startHttp(id, ...head, bodyComplete)
+Napi::Value NativeHandler::StartHttp(const Napi::CallbackInfo& info) {
   ToLoop m(ToLoop::Kind::kHttpStart, Id(info));
-  m.head = std::move(head);
+  m.head = ReadHead(info);
   m.flag = info[11].ToBoolean();
+  bridge_->PushToLoop(std::move(m));
+  return info.Env().Undefined();
+}
+
+// wsConnect(id, ...head)
+Napi::Value NativeHandler::WsConnect(const Napi::CallbackInfo& info) {
+  ToLoop m(ToLoop::Kind::kWsConnect, Id(info));
+  m.head = ReadHead(info);
+  bridge_->PushToLoop(std::move(m));
+  return info.Env().Undefined();
+}
+
+// wsMessage(id, data: Buffer, isText, paused)
+Napi::Value NativeHandler::WsMessage(const Napi::CallbackInfo& info) {
+  ToLoop m(ToLoop::Kind::kWsMessage, Id(info));
+  auto data = info[1].As<Napi::Buffer<char>>();
+  m.bytes.assign(data.Data(), data.Length());
+  m.flag = info[2].ToBoolean();
+  m.flag2 = info[3].ToBoolean();
+  bridge_->PushToLoop(std::move(m));
+  return info.Env().Undefined();
+}
+
+// wsDisconnect(id, code, reason: string)
+Napi::Value NativeHandler::WsDisconnect(const Napi::CallbackInfo& info) {
+  ToLoop m(ToLoop::Kind::kWsDisconnect, Id(info));
+  m.number = info[1].As<Napi::Number>().Int32Value();
+  m.bytes = Utf8(info[2]);
   bridge_->PushToLoop(std::move(m));
   return info.Env().Undefined();
 }
@@ -218,6 +254,18 @@ void DeliverToJs(Napi::Env env, Napi::Function callback, HandlerContext* context
         a = Napi::Boolean::New(env, m.flag);
         break;
       case ToJs::Kind::kLog:
+        a = Napi::Number::New(env, m.number);
+        b = Napi::String::New(env, m.bytes);
+        break;
+      case ToJs::Kind::kWsAccept:
+        a = m.flag ? Napi::Value(Napi::String::New(env, m.bytes)) : env.Null();
+        b = HeadersArray(env, m.headers);
+        break;
+      case ToJs::Kind::kWsSend:
+        a = BodyBuffer(env, std::move(m.bytes));
+        b = Napi::Number::New(env, (m.flag ? 1 : 0) | (m.flag2 ? 2 : 0));
+        break;
+      case ToJs::Kind::kWsClose:
         a = Napi::Number::New(env, m.number);
         b = Napi::String::New(env, m.bytes);
         break;

@@ -33,6 +33,9 @@ class NativeHandler : public Napi::ObjectWrap<NativeHandler> {
   Napi::Value Disconnect(const Napi::CallbackInfo& info);
   Napi::Value Drained(const Napi::CallbackInfo& info);
   Napi::Value Shutdown(const Napi::CallbackInfo& info);
+  Napi::Value WsConnect(const Napi::CallbackInfo& info);
+  Napi::Value WsMessage(const Napi::CallbackInfo& info);
+  Napi::Value WsDisconnect(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
 

@@ -29,6 +29,28 @@ py::list Channel::Take() {
       case ToLoop::Kind::kHttpDrained:
         item = py::make_tuple(int(kDrained), m.id);
         break;
+      case ToLoop::Kind::kWsConnect:
+        item = py::make_tuple(int(kWsConnect), m.id, BuildWebSocketScope(*m.head, constants_, options_.scope));
+        break;
+      case ToLoop::Kind::kWsMessage: {
+        py::object payload;
+        if (m.flag) {
+          PyObject* text = PyUnicode_DecodeUTF8(m.bytes.data(), static_cast<Py_ssize_t>(m.bytes.size()), "replace");
+          if (text == nullptr) throw py::error_already_set();
+          payload = py::reinterpret_steal<py::object>(text);
+        } else {
+          payload = py::bytes(m.bytes);
+        }
+        item = py::make_tuple(int(kWsMessage), m.id, payload, m.flag2);
+        break;
+      }
+      case ToLoop::Kind::kWsDisconnect: {
+        PyObject* reason = PyUnicode_DecodeUTF8(m.bytes.data(), static_cast<Py_ssize_t>(m.bytes.size()), "replace");
+        if (reason == nullptr) throw py::error_already_set();
+        item = py::make_tuple(int(kWsDisconnect), m.id, static_cast<int>(m.number),
+                              py::reinterpret_steal<py::object>(reason));
+        break;
+      }
       case ToLoop::Kind::kShutdown:
         item = py::make_tuple(int(kShutdown), 0, m.number < 0 ? py::object(py::none()) : py::float_(m.number));
         break;
@@ -38,20 +60,42 @@ py::list Channel::Take() {
   return out;
 }
 
-void Channel::ResponseStart(uint64_t id, py::handle message) {
+void Channel::ResponseStart(uint64_t id, py::handle message, bool websocket) {
   ToJs m(ToJs::Kind::kResponseStart, id);
-  ParseResponseStart(message, &m.status, &m.headers);
+  ParseResponseStart(message, &m.status, &m.headers,
+                     websocket ? "websocket.http.response.start" : "http.response.start");
   Post(std::move(m));
 }
 
-int64_t Channel::ResponseBody(uint64_t id, py::handle message, int64_t pending) {
+int64_t Channel::ResponseBody(uint64_t id, py::handle message, int64_t pending, bool websocket) {
   ToJs m(ToJs::Kind::kResponseBody, id);
-  m.flag = ParseResponseBody(message, &m.bytes);
+  m.flag = ParseResponseBody(message, &m.bytes, websocket ? "websocket.http.response.body" : "http.response.body");
   int64_t now_pending = pending + static_cast<int64_t>(m.bytes.size());
   m.flag2 = m.flag && now_pending > options_.response_high_water;
   bool more = m.flag;
   Post(std::move(m));
   return more ? now_pending : -1;
+}
+
+void Channel::WsAccept(uint64_t id, py::handle message) {
+  ToJs m(ToJs::Kind::kWsAccept, id);
+  m.flag = ParseWebSocketAccept(message, &m.bytes, &m.headers);
+  Post(std::move(m));
+}
+
+int64_t Channel::WsSend(uint64_t id, py::handle message, int64_t pending) {
+  ToJs m(ToJs::Kind::kWsSend, id);
+  m.flag = ParseWebSocketSend(message, &m.bytes);
+  int64_t now_pending = pending + static_cast<int64_t>(m.bytes.size());
+  m.flag2 = now_pending > options_.response_high_water;
+  Post(std::move(m));
+  return now_pending;
+}
+
+void Channel::WsClose(uint64_t id, py::handle message) {
+  ToJs m(ToJs::Kind::kWsClose, id);
+  ParseWebSocketClose(message, &m.number, &m.bytes);
+  Post(std::move(m));
 }
 
 void Channel::ResumeBody(uint64_t id) { Post(ToJs(ToJs::Kind::kResumeBody, id)); }
@@ -100,8 +144,12 @@ PYBIND11_EMBEDDED_MODULE(_node_asgi, m) {
       .def_property_readonly("fd", &Channel::fd)
       .def_property_readonly("response_high_water", &Channel::response_high_water)
       .def("take", &Channel::Take)
-      .def("response_start", &Channel::ResponseStart)
-      .def("response_body", &Channel::ResponseBody)
+      .def("response_start", &Channel::ResponseStart, py::arg("id"), py::arg("message"), py::arg("websocket") = false)
+      .def("response_body", &Channel::ResponseBody, py::arg("id"), py::arg("message"), py::arg("pending"),
+           py::arg("websocket") = false)
+      .def("ws_accept", &Channel::WsAccept)
+      .def("ws_send", &Channel::WsSend)
+      .def("ws_close", &Channel::WsClose)
       .def("resume_body", &Channel::ResumeBody)
       .def("request_done", &Channel::RequestDone)
       .def("app_error", &Channel::AppError)
@@ -114,4 +162,7 @@ PYBIND11_EMBEDDED_MODULE(_node_asgi, m) {
   m.attr("DISCONNECT") = int(Channel::kDisconnect);
   m.attr("DRAINED") = int(Channel::kDrained);
   m.attr("SHUTDOWN") = int(Channel::kShutdown);
+  m.attr("WS_CONNECT") = int(Channel::kWsConnect);
+  m.attr("WS_MESSAGE") = int(Channel::kWsMessage);
+  m.attr("WS_DISCONNECT") = int(Channel::kWsDisconnect);
 }

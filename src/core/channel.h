@@ -23,7 +23,10 @@ struct ChannelOptions {
 class Channel {
  public:
   // Kinds of the tuples take() returns: (kind, id, ...).
-  enum TakeKind { kHttp = 0, kBody = 1, kDisconnect = 2, kDrained = 3, kShutdown = 4 };
+  enum TakeKind {
+    kHttp = 0, kBody = 1, kDisconnect = 2, kDrained = 3, kShutdown = 4,
+    kWsConnect = 5, kWsMessage = 6, kWsDisconnect = 7,
+  };
 
   Channel(std::shared_ptr<Bridge> bridge, ChannelOptions options);
 
@@ -31,14 +34,21 @@ class Channel {
   int64_t response_high_water() const { return options_.response_high_water; }
 
   // (kHttp, id, scope, body_complete) | (kBody, id, bytes, more_body, paused) | (kDisconnect, id) |
-  // (kDrained, id) | (kShutdown, 0, timeout_seconds_or_None)
+  // (kDrained, id) | (kShutdown, 0, timeout_seconds_or_None) | (kWsConnect, id, scope) |
+  // (kWsMessage, id, bytes_or_str, paused) | (kWsDisconnect, id, code, reason)
   py::list Take();
 
-  void ResponseStart(uint64_t id, py::handle message);
+  // `websocket` selects the denial-response message names (websocket.http.response.*).
+  void ResponseStart(uint64_t id, py::handle message, bool websocket);
   // Queues the body; returns the bytes now unacknowledged by JS (pending + len(body)), or -1 when
   // the message ended the response (more_body false). Asks JS for a drain acknowledgement when
   // the result exceeds the high-water mark.
-  int64_t ResponseBody(uint64_t id, py::handle message, int64_t pending);
+  int64_t ResponseBody(uint64_t id, py::handle message, int64_t pending, bool websocket);
+  void WsAccept(uint64_t id, py::handle message);
+  // Queues a message; returns the bytes now unacknowledged (pending + size), asking JS for a drain
+  // acknowledgement above the high-water mark, like ResponseBody.
+  int64_t WsSend(uint64_t id, py::handle message, int64_t pending);
+  void WsClose(uint64_t id, py::handle message);
   void ResumeBody(uint64_t id);
   void RequestDone(uint64_t id, bool abort);
   void AppError(uint64_t id, std::string type, std::string message, std::string traceback);

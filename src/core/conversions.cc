@@ -152,33 +152,101 @@ static void RequireDict(py::handle message, const char* message_type) {
                          TypeName(message));
 }
 
-void ParseResponseStart(py::handle message, int* status, Headers* headers) {
-  RequireDict(message, "http.response.start");
+void ParseResponseStart(py::handle message, int* status, Headers* headers, const char* message_type) {
+  RequireDict(message, message_type);
+  const std::string prefix = std::string("ASGI '") + message_type + "' message ";
   PyObject* status_obj = PyDict_GetItemString(message.ptr(), "status");  // borrowed
-  if (status_obj == nullptr) throw py::key_error("ASGI 'http.response.start' message is missing 'status'");
+  if (status_obj == nullptr) throw py::key_error(prefix + "is missing 'status'");
   if (!PyLong_Check(status_obj) || PyBool_Check(status_obj))
-    throw py::type_error("ASGI 'http.response.start' message 'status' must be an int, got " +
-                         TypeName(status_obj));
+    throw py::type_error(prefix + "'status' must be an int, got " + TypeName(status_obj));
   long value = PyLong_AsLong(status_obj);
   if (value == -1 && PyErr_Occurred()) throw py::error_already_set();
   if (value < 100 || value > 999)
-    throw py::value_error("ASGI 'http.response.start' message 'status' must be between 100 and 999, got " +
-                          std::to_string(value));
+    throw py::value_error(prefix + "'status' must be between 100 and 999, got " + std::to_string(value));
   *status = static_cast<int>(value);
   PyObject* headers_obj = PyDict_GetItemString(message.ptr(), "headers");
-  if (headers_obj != nullptr && headers_obj != Py_None) ParseHeaders(headers_obj, "http.response.start", headers);
+  if (headers_obj != nullptr && headers_obj != Py_None) ParseHeaders(headers_obj, message_type, headers);
 }
 
-bool ParseResponseBody(py::handle message, std::string* body) {
-  RequireDict(message, "http.response.body");
+bool ParseResponseBody(py::handle message, std::string* body, const char* message_type) {
+  RequireDict(message, message_type);
   PyObject* body_obj = PyDict_GetItemString(message.ptr(), "body");
   if (body_obj != nullptr && !CopyBytesLike(body_obj, body))
-    throw py::type_error("ASGI 'http.response.body' message 'body' must be bytes, got " + TypeName(body_obj));
+    throw py::type_error(std::string("ASGI '") + message_type + "' message 'body' must be bytes, got " +
+                         TypeName(body_obj));
   PyObject* more = PyDict_GetItemString(message.ptr(), "more_body");
   if (more == nullptr) return false;
   int truth = PyObject_IsTrue(more);
   if (truth < 0) throw py::error_already_set();
   return truth == 1;
+}
+
+static void CopyUtf8(PyObject* text, std::string* out) {
+  Py_ssize_t size = 0;
+  const char* utf8 = PyUnicode_AsUTF8AndSize(text, &size);
+  if (utf8 == nullptr) throw py::error_already_set();
+  out->assign(utf8, static_cast<size_t>(size));
+}
+
+bool ParseWebSocketAccept(py::handle message, std::string* subprotocol, Headers* headers) {
+  RequireDict(message, "websocket.accept");
+  PyObject* headers_obj = PyDict_GetItemString(message.ptr(), "headers");
+  if (headers_obj != nullptr && headers_obj != Py_None) ParseHeaders(headers_obj, "websocket.accept", headers);
+  PyObject* sub = PyDict_GetItemString(message.ptr(), "subprotocol");
+  if (sub == nullptr || sub == Py_None) return false;
+  if (!PyUnicode_Check(sub))
+    throw py::type_error("ASGI 'websocket.accept' message 'subprotocol' must be a str or None, got " + TypeName(sub));
+  CopyUtf8(sub, subprotocol);
+  if (!IsHeaderName(*subprotocol))
+    throw py::value_error("ASGI 'websocket.accept' message 'subprotocol' must be a token, got '" + *subprotocol + "'");
+  return true;
+}
+
+bool ParseWebSocketSend(py::handle message, std::string* payload) {
+  RequireDict(message, "websocket.send");
+  PyObject* bytes = PyDict_GetItemString(message.ptr(), "bytes");
+  PyObject* text = PyDict_GetItemString(message.ptr(), "text");
+  bool has_bytes = bytes != nullptr && bytes != Py_None;
+  bool has_text = text != nullptr && text != Py_None;
+  if (has_bytes == has_text)
+    throw py::value_error(std::string("ASGI 'websocket.send' message must have exactly one of 'bytes' and 'text', got ") +
+                          (has_bytes ? "both" : "neither"));
+  if (has_text) {
+    if (!PyUnicode_Check(text))
+      throw py::type_error("ASGI 'websocket.send' message 'text' must be a str, got " + TypeName(text));
+    CopyUtf8(text, payload);
+    return true;
+  }
+  if (!CopyBytesLike(bytes, payload))
+    throw py::type_error("ASGI 'websocket.send' message 'bytes' must be bytes, got " + TypeName(bytes));
+  return false;
+}
+
+void ParseWebSocketClose(py::handle message, int* code, std::string* reason) {
+  RequireDict(message, "websocket.close");
+  *code = 1000;
+  PyObject* code_obj = PyDict_GetItemString(message.ptr(), "code");
+  if (code_obj != nullptr && code_obj != Py_None) {
+    if (!PyLong_Check(code_obj) || PyBool_Check(code_obj))
+      throw py::type_error("ASGI 'websocket.close' message 'code' must be an int, got " + TypeName(code_obj));
+    long value = PyLong_AsLong(code_obj);
+    if (value == -1 && PyErr_Occurred()) throw py::error_already_set();
+    bool valid = (value >= 1000 && value <= 1014 && value != 1004 && value != 1005 && value != 1006) ||
+                 (value >= 3000 && value <= 4999);
+    if (!valid)
+      throw py::value_error("ASGI 'websocket.close' message 'code' must be a valid WebSocket close code, got " +
+                            std::to_string(value));
+    *code = static_cast<int>(value);
+  }
+  PyObject* reason_obj = PyDict_GetItemString(message.ptr(), "reason");
+  if (reason_obj != nullptr && reason_obj != Py_None) {
+    if (!PyUnicode_Check(reason_obj))
+      throw py::type_error("ASGI 'websocket.close' message 'reason' must be a str, got " + TypeName(reason_obj));
+    CopyUtf8(reason_obj, reason);
+    if (reason->size() > 123)
+      throw py::value_error("ASGI 'websocket.close' message 'reason' must be at most 123 bytes in UTF-8, got " +
+                            std::to_string(reason->size()));
+  }
 }
 
 }  // namespace node_asgi

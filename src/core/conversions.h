@@ -32,11 +32,26 @@ std::string LowerAscii(std::string_view s);
 // TypeError naming `message_type` on a wrong shape and RuntimeError on an invalid name or value.
 void ParseHeaders(py::handle headers, const char* message_type, Headers* out);
 
-// Validates an `http.response.start` message into `status` and `headers`.
-void ParseResponseStart(py::handle message, int* status, Headers* headers);
+// Validates an `http.response.start` (or `websocket.http.response.start`) message into `status`
+// and `headers`; `message_type` names it in errors.
+void ParseResponseStart(py::handle message, int* status, Headers* headers,
+                        const char* message_type = "http.response.start");
 
-// Validates an `http.response.body` message; copies its body into `body` and returns more_body.
-bool ParseResponseBody(py::handle message, std::string* body);
+// Validates an `http.response.body` (or `websocket.http.response.body`) message; copies its body
+// into `body` and returns more_body.
+bool ParseResponseBody(py::handle message, std::string* body, const char* message_type = "http.response.body");
+
+// Validates a `websocket.accept` message: optional `subprotocol` (str or None) and `headers`.
+// Returns whether a subprotocol was given.
+bool ParseWebSocketAccept(py::handle message, std::string* subprotocol, Headers* headers);
+
+// Validates a `websocket.send` message: exactly one of `bytes` (bytes-like) and `text` (str) is
+// set. Copies the payload (text as UTF-8) into `payload`; returns true for text.
+bool ParseWebSocketSend(py::handle message, std::string* payload);
+
+// Validates a `websocket.close` message: `code` (int, default 1000) and `reason` (str, default '',
+// at most 123 UTF-8 bytes).
+void ParseWebSocketClose(py::handle message, int* code, std::string* reason);
 
 // Copies any bytes-like object (bytes, bytearray, memoryview) into `out`; false when it is not one.
 bool CopyBytesLike(py::handle value, std::string* out);

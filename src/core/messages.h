@@ -39,8 +39,11 @@ struct ToLoop {
     kHttpStart,       // head set; flag = the request has no body (nothing more will come)
     kHttpBody,        // bytes, flag = more_body, flag2 = JS paused the request after this chunk
     kHttpDisconnect,  // the client went away, or the response could not be delivered
-    kHttpDrained,     // the response sink drained: the app's send() may continue
+    kHttpDrained,     // the response sink (or WebSocket) drained: the app's send() may continue
     kShutdown,        // number = graceful timeout in seconds (< 0: wait forever)
+    kWsConnect,       // head set: a WebSocket upgrade request awaiting the app's answer
+    kWsMessage,       // bytes, flag = text (else binary), flag2 = JS paused reading after it
+    kWsDisconnect,    // number = close code (1005 none given, 1006 connection lost), bytes = reason
   };
   explicit ToLoop(Kind k, uint64_t i = 0) : kind(k), id(i) {}
   Kind kind;
@@ -57,14 +60,17 @@ struct ToJs {
   enum class Kind : uint8_t {
     kStarted,        // app loaded, lifespan startup complete
     kStartFailed,    // error set
-    kResponseStart,  // status, headers
+    kResponseStart,  // status, headers (also a WebSocket denial response's start)
     kResponseBody,   // bytes, flag = more_body, flag2 = the app waits for kHttpDrained
-    kResumeBody,     // the app wants more request body: resume reading
+    kResumeBody,     // the app wants more request body (or WebSocket messages): resume reading
     kRequestDone,    // the app returned; flag = abort the connection (response incomplete)
     kAppError,       // error set; id = request (0 for lifespan or server-level errors)
     kLog,            // number = level (10 debug .. 50 critical), bytes = message
     kClosed,         // shutdown finished; the loop is stopping
     kLoopExited,     // the loop thread ended; error set when it ended abnormally
+    kWsAccept,       // headers, bytes = subprotocol, flag = a subprotocol was chosen
+    kWsSend,         // bytes, flag = text (else binary), flag2 = the app waits for kHttpDrained
+    kWsClose,        // number = close code, bytes = reason (UTF-8)
   };
   explicit ToJs(Kind k, uint64_t i = 0) : kind(k), id(i) {}
   Kind kind;

@@ -20,9 +20,11 @@ ScopeConstants::ScopeConstants()
       server("server"),
       state("state"),
       extensions("extensions"),
-      http("http") {
-  asgi_http["version"] = "3.0";
-  asgi_http["spec_version"] = "2.4";
+      subprotocols("subprotocols"),
+      http("http"),
+      websocket("websocket") {
+  asgi_version["version"] = "3.0";
+  asgi_version["spec_version"] = "2.4";
 }
 
 py::str DecodePath(std::string_view raw_path) {
@@ -51,14 +53,15 @@ static py::object Address(const std::string& host, int port) {
   return py::make_tuple(py::str(host), port);
 }
 
-py::dict BuildHttpScope(const HttpRequestHead& head, const ScopeConstants& k, const ScopeOptions& options) {
+// The keys HTTP and WebSocket scopes share.
+static py::dict ConnectionScope(const HttpRequestHead& head, const ScopeConstants& k, const ScopeOptions& options,
+                                const py::str& type) {
   std::string_view path, query;
   SplitTarget(head.target, &path, &query);
   py::dict scope;
-  scope[k.type] = k.http;
-  scope[k.asgi] = k.asgi_http.attr("copy")();
+  scope[k.type] = type;
+  scope[k.asgi] = k.asgi_version.attr("copy")();
   scope[k.http_version] = py::str(head.http_version);
-  scope[k.method] = py::str(head.method);
   scope[k.scheme] = py::str(head.scheme);
   py::str decoded = DecodePath(path);
   if (options.path_includes_root_path && !head.root_path.empty()) {
@@ -72,7 +75,40 @@ py::dict BuildHttpScope(const HttpRequestHead& head, const ScopeConstants& k, co
   scope[k.headers] = HeadersToPython(head.headers);
   scope[k.client] = Address(head.client_host, head.client_port);
   scope[k.server] = Address(head.server_host, head.server_port);
+  return scope;
+}
+
+py::dict BuildHttpScope(const HttpRequestHead& head, const ScopeConstants& k, const ScopeOptions& options) {
+  py::dict scope = ConnectionScope(head, k, options, k.http);
+  scope[k.method] = py::str(head.method);
   scope[k.extensions] = py::dict();
+  return scope;
+}
+
+py::list OfferedSubprotocols(const Headers& headers) {
+  py::list offered;
+  for (const auto& [name, value] : headers) {
+    if (LowerAscii(name) != "sec-websocket-protocol") continue;
+    size_t start = 0;
+    while (start <= value.size()) {
+      size_t comma = value.find(',', start);
+      if (comma == std::string::npos) comma = value.size();
+      size_t b = start, e = comma;
+      while (b < e && (value[b] == ' ' || value[b] == '\t')) ++b;
+      while (e > b && (value[e - 1] == ' ' || value[e - 1] == '\t')) --e;
+      if (e > b) offered.append(py::str(value.substr(b, e - b)));
+      start = comma + 1;
+    }
+  }
+  return offered;
+}
+
+py::dict BuildWebSocketScope(const HttpRequestHead& head, const ScopeConstants& k, const ScopeOptions& options) {
+  py::dict scope = ConnectionScope(head, k, options, k.websocket);
+  scope[k.subprotocols] = OfferedSubprotocols(head.headers);
+  py::dict extensions;
+  extensions["websocket.http.response"] = py::dict();
+  scope[k.extensions] = extensions;
   return scope;
 }
 

@@ -14,9 +14,9 @@ namespace py = pybind11;
 struct ScopeConstants {
   ScopeConstants();
   py::str type, asgi, http_version, method, scheme, path, raw_path, query_string, root_path, headers,
-      client, server, state, extensions;
-  py::str http;
-  py::dict asgi_http;  // {"version": "3.0", "spec_version": "2.4"}; copied per scope
+      client, server, state, extensions, subprotocols;
+  py::str http, websocket;
+  py::dict asgi_version;  // {"version": "3.0", "spec_version": "2.4"}; copied per scope
 };
 
 struct ScopeOptions {
@@ -26,6 +26,13 @@ struct ScopeOptions {
 };
 
 py::dict BuildHttpScope(const HttpRequestHead& head, const ScopeConstants& k, const ScopeOptions& options);
+
+// A "websocket" scope: no method; scheme ws/wss; `subprotocols` from Sec-WebSocket-Protocol;
+// extensions {"websocket.http.response": {}} (the denial-response extension).
+py::dict BuildWebSocketScope(const HttpRequestHead& head, const ScopeConstants& k, const ScopeOptions& options);
+
+// The subprotocols a client offered: Sec-WebSocket-Protocol values split on commas, trimmed.
+py::list OfferedSubprotocols(const Headers& headers);
 
 // scope["headers"]: a list of [name, value] bytes pairs, names lower-cased.
 py::list HeadersToPython(const Headers& headers);
