@@ -10,6 +10,8 @@ PACKAGES=(
   python3-uvloop python3-httptools python3-websockets python3-uvicorn python3-msgpack
   libgtest-dev libbenchmark-dev
 )
+# `--bench`: also the load generator `npm run bench` drives (wrk).
+if [ "${1:-}" = "--bench" ]; then PACKAGES+=(wrk); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

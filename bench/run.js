@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+'use strict'
+// `npm run bench`: node-asgi beside node:http, uvicorn and (when installed) @platformatic/python-node,
+// in one run on 127.0.0.1. Rounds alternate the servers so machine drift hits all alike; each cell
+// is the median of the rounds. Load comes from wrk (Debian; a C client that leaves Node's cores to
+// the servers), WebSocket load from a `ws` client process. Results: a table per workload on stdout,
+// and JSON + Markdown under bench/results/.
+//
+//   npm run bench -- [--only hello,fastapi,ws1,ws10,inprocess1,inprocess100] [--duration 10]
+//                    [--connections 50] [--rounds 3] [--warmup 2]
+const { spawn, execFileSync } = require('node:child_process')
+const fs = require('node:fs')
+const net = require('node:net')
+const path = require('node:path')
+const { parseArgs } = require('node:util')
+
+const ROOT = path.resolve(__dirname, '..')
+const APPS = path.join(__dirname, 'apps')
+const PYTHON = process.env.NODE_ASGI_PYTHON || '/usr/bin/python3'
+const CLK_TCK = 100
+
+const { values: flags } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '2' }
+  }
+})
+const DURATION = Number(flags.duration)
+const CONNECTIONS = Number(flags.connections)
+const ROUNDS = Number(flags.rounds)
+const WARMUP = Number(flags.warmup)
+
+function nodeAsgi (app) {
+  return (port) => [process.execPath, [path.join(ROOT, 'bin/node-asgi.js'), app, '--app-dir', APPS, '--port', String(port), '--no-access-log', '--log-level', 'warning']]
+}
+function uvicorn (app) {
+  return (port) => [PYTHON, ['-m', 'uvicorn', app, '--app-dir', APPS, '--port', String(port), '--loop', 'uvloop', '--http', 'httptools', '--ws', 'websockets', '--no-access-log', '--log-level', 'warning']]
+}
+function platformatic (app) {
+  let available = false
+  try { require.resolve('@platformatic/python-node', { paths: [ROOT] }); available = true } catch {}
+  if (!available) return null
+  return (port) => [process.execPath, [path.join(__dirname, 'platformatic_server.js'), app, String(port)]]
+}
+
+// Each workload: the servers it compares and how load is applied.
+const WORKLOADS = {
+  hello: {
+    title: 'raw ASGI hello (HTTP/1.1 keep-alive)',
+    load: 'wrk',
+    url: '/',
+    servers: {
+      'node:http': (port) => [process.execPath, [path.join(__dirname, 'node_hello.js'), String(port)]],
+      'node-asgi': nodeAsgi('bench_apps:hello'),
+      uvicorn: uvicorn('bench_apps:hello'),
+      '@platformatic/python-node': platformatic('bench_apps:hello')
+    }
+  },
+  fastapi: {
+    title: 'FastAPI JSON route',
+    load: 'wrk',
+    url: '/items/42?q=bench',
+    servers: {
+      'node-asgi': nodeAsgi('bench_apps:fastapi_app'),
+      uvicorn: uvicorn('bench_apps:fastapi_app'),
+      '@platformatic/python-node': platformatic('bench_apps:fastapi_app')
+    }
+  },
+  ws1: {
+    title: 'WebSocket echo, 1 connection, 64 messages in flight (messages/s)',
+    load: 'ws',
+    ws: { connections: 1, window: 64 },
+    servers: { 'node-asgi': nodeAsgi('bench_apps:ws_echo'), uvicorn: uvicorn('bench_apps:ws_echo') }
+  },
+  ws10: {
+    title: 'WebSocket echo, 10 connections, 64 messages in flight each (messages/s)',
+    load: 'ws',
+    ws: { connections: 10, window: 64 },
+    servers: { 'node-asgi': nodeAsgi('bench_apps:ws_echo'), uvicorn: uvicorn('bench_apps:ws_echo') }
+  },
+  inprocess1: {
+    title: 'in-process handleRequest(), 1 in flight (calls/s)',
+    load: 'inprocess',
+    inFlight: 1,
+    servers: { 'node-asgi asyncio': 'asyncio', 'node-asgi uvloop': 'uvloop' }
+  },
+  inprocess100: {
+    title: 'in-process handleRequest(), 100 in flight (calls/s)',
+    load: 'inprocess',
+    inFlight: 100,
+    servers: { 'node-asgi asyncio': 'asyncio', 'node-asgi uvloop': 'uvloop' }
+  }
+}
+
+function freePort () {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
+    s.on('error', reject)
+  })
+}
+
+async function waitForPort (port, child, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`)
+    const ok = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true) })
+      c.on('error', () => resolve(false))
+    })
+    if (ok) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`server did not listen on ${port} within ${timeoutMs} ms`)
+}
+
+// CPU seconds (user + system) and peak RSS of a process, from /proc.
+function procStats (pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+    const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] || 0) * 1024
+    return { cpu, hwm }
+  } catch {
+    return { cpu: NaN, hwm: NaN }
+  }
+}
+
+function run (cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d) => { out += d })
+    child.stderr.on('data', (d) => { err += d })
+    child.on('error', reject)
+    child.on('exit', (code) => code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.slice(-500)}`)))
+  })
+}
+
+function parseWrk (text) {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1])
+  const toMs = (v, unit) => Number(v) * ({ us: 1e-3, ms: 1, s: 1e3 }[unit] ?? NaN)
+  const pct = (p) => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(text)
+    return m ? toMs(m[1], m[2]) : NaN
+  }
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] || /Socket errors: (.*)/.exec(text)?.[1]
+  return { rps, p50: pct(50), p99: pct(99), errors: errors || null }
+}
+
+async function measureServer (workload, command) {
+  const port = await freePort()
+  const [cmd, args] = command(port)
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: ROOT })
+  let stderr = ''
+  child.stderr.on('data', (d) => { stderr += d })
+  try {
+    await waitForPort(port, child)
+    const url = `http://127.0.0.1:${port}${workload.url || '/'}`
+    const wsUrl = `ws://127.0.0.1:${port}/`
+    const load = (seconds) => workload.load === 'wrk'
+      ? run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url]).then(parseWrk)
+      : run(process.execPath, [path.join(__dirname, 'ws_load.js'), wsUrl, String(workload.ws.connections), String(workload.ws.window), String(seconds)]).then(JSON.parse)
+    if (WARMUP > 0) await load(WARMUP)
+    const before = procStats(child.pid)
+    const t0 = Date.now()
+    const result = await load(DURATION)
+    const elapsed = (Date.now() - t0) / 1000
+    const after = procStats(child.pid)
+    return { ...result, cpu: (after.cpu - before.cpu) / elapsed, rss: after.hwm }
+  } catch (err) {
+    throw new Error(`${err.message}\n${stderr.slice(-1000)}`)
+  } finally {
+    child.kill('SIGKILL')
+    await new Promise((resolve) => child.exitCode !== null ? resolve() : child.once('exit', resolve))
+  }
+}
+
+async function measureInProcess (workload, loop) {
+  const out = await run(process.execPath, [path.join(__dirname, 'inprocess.js'), String(workload.inFlight), String(DURATION), loop])
+  return JSON.parse(out)
+}
+
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b)
+  if (s.length === 0) return NaN
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+function fmt (n, digits = 0) {
+  return Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–'
+}
+
+function table (name, workload, rows) {
+  const ref = (server) => rows.find((r) => r.server === server)?.rps
+  const uv = ref('uvicorn')
+  const nh = ref('node:http')
+  const lines = [
+    `### ${name}: ${workload.title}`,
+    '',
+    '| server | req/s | p50 ms | p99 ms | peak RSS MiB | CPU cores | × uvicorn | × node:http |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
+  ]
+  for (const r of rows) {
+    if (r.skipped) {
+      lines.push(`| ${r.server} | ${r.skipped} | | | | | | |`)
+      continue
+    }
+    lines.push(`| ${r.server} | ${fmt(r.rps)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.rss / 1048576, 1)} | ${fmt(r.cpu, 2)} | ${uv ? fmt(r.rps / uv, 2) : ''} | ${nh ? fmt(r.rps / nh, 2) : ''} |`)
+  }
+  return lines.join('\n')
+}
+
+async function main () {
+  const names = flags.only ? flags.only.split(',') : Object.keys(WORKLOADS)
+  for (const n of names) if (!WORKLOADS[n]) throw new Error(`unknown workload '${n}' (choose from ${Object.keys(WORKLOADS).join(', ')})`)
+  try { execFileSync('wrk', ['--version'], { stdio: 'ignore' }) } catch (err) {
+    if (err.code === 'ENOENT' && names.some((n) => WORKLOADS[n].load === 'wrk')) throw new Error('wrk is not installed (apt-get install wrk, or run `bash scripts/setup.sh --bench`)')
+  }
+  const started = new Date()
+  const results = {}
+  const sections = []
+  for (const name of names) {
+    const workload = WORKLOADS[name]
+    const servers = Object.entries(workload.servers)
+    const samples = Object.fromEntries(servers.map(([s]) => [s, []]))
+    for (let round = 0; round < ROUNDS; round++) {
+      // rotate the order each round so that drift does not always favour the same server
+      const order = servers.map((_, i) => servers[(i + round) % servers.length])
+      for (const [server, command] of order) {
+        if (command === null) continue
+        process.stderr.write(`${name} round ${round + 1}/${ROUNDS}: ${server} ... `)
+        try {
+          const r = workload.load === 'inprocess' ? await measureInProcess(workload, command) : await measureServer(workload, command)
+          samples[server].push(r)
+          process.stderr.write(`${fmt(r.rps)}/s\n`)
+        } catch (err) {
+          samples[server].push({ error: err.message })
+          process.stderr.write(`failed: ${err.message.split('\n')[0]}\n`)
+        }
+      }
+    }
+    const rows = servers.map(([server, command]) => {
+      if (command === null) return { server, skipped: 'not installed: skipped' }
+      const ok = samples[server].filter((s) => !s.error)
+      if (ok.length === 0) return { server, skipped: `failed: ${samples[server][0]?.error.split('\n')[0]}` }
+      return {
+        server,
+        rounds: ok.length,
+        rps: median(ok.map((s) => s.rps)),
+        p50: median(ok.map((s) => s.p50)),
+        p99: median(ok.map((s) => s.p99)),
+        rss: median(ok.map((s) => s.rss)),
+        cpu: median(ok.map((s) => s.cpu)),
+        errors: ok.map((s) => s.errors).filter(Boolean)
+      }
+    })
+    results[name] = { title: workload.title, rows }
+    const section = table(name, workload, rows)
+    sections.push(section)
+    process.stdout.write(`\n${section}\n\n`)
+  }
+  const meta = { date: started.toISOString(), duration: DURATION, connections: CONNECTIONS, rounds: ROUNDS, node: process.version, cpus: require('node:os').cpus().length }
+  const dir = path.join(__dirname, 'results')
+  fs.mkdirSync(dir, { recursive: true })
+  const stamp = started.toISOString().replace(/[:.]/g, '-')
+  fs.writeFileSync(path.join(dir, `${stamp}.json`), JSON.stringify({ meta, results }, null, 2) + '\n')
+  const md = `# node-asgi benchmark, ${meta.date}\n\n${DURATION} s per measurement, ${CONNECTIONS} connections (wrk -t1), median of ${ROUNDS} rounds, ${meta.cpus} cores, Node ${meta.node}. Ratios are within this run.\n\n${sections.join('\n\n')}\n`
+  fs.writeFileSync(path.join(dir, `${stamp}.md`), md)
+  fs.writeFileSync(path.join(dir, 'latest.md'), md)
+  process.stderr.write(`results: bench/results/${stamp}.{json,md}\n`)
+}
+
+main().catch((err) => { console.error(err.message); process.exit(1) })
