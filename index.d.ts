@@ -65,6 +65,16 @@ export interface PythonHandlerOptions {
   wsPingTimeout?: number
   /** Negotiate permessage-deflate with clients that offer it. Default `true`. */
   wsPerMessageDeflate?: boolean
+  /** Requests and WebSocket connections in flight beyond which new ones get an immediate 503. Default `null` (no limit). */
+  limitConcurrency?: number | null
+  /**
+   * Largest request body in bytes. A larger Content-Length gets 413 before the app sees anything;
+   * a body without Content-Length that grows past it gives the app `http.disconnect` and the
+   * client 413 (or a closed connection if the app already responded). Default `null` (no limit).
+   */
+  maxRequestBodySize?: number | null
+  /** Requests with more header fields get 431. Default 100. */
+  maxHeaderCount?: number
 }
 
 /** A request for `handleRequest()`. */

@@ -24,6 +24,11 @@ Options:
   --access-log / --no-access-log   Enable/disable the access log [default: enabled]
   --timeout-keep-alive SECONDS     Close idle keep-alive connections after this long [default: 5]
   --timeout-graceful-shutdown SEC  Wait at most this long for requests on shutdown [default: wait]
+  --limit-concurrency N            Answer 503 beyond N requests/connections in flight [default: none]
+  --limit-request-body BYTES       Answer 413 to larger request bodies [default: none]
+  --limit-request-fields N         Answer 431 to requests with more headers [default: 100]
+  --max-header-size BYTES          Answer 431 to larger request heads [default: 16384]
+  --timeout-headers SECONDS        Close connections that send no complete head in time [default: 30]
   --ws-max-size BYTES              WebSocket max message size [default: 16777216]
   --ws-max-queue N                 WebSocket incoming queue before reading pauses [default: 32]
   --ws-ping-interval SECONDS       WebSocket ping interval, 0 disables [default: 20]
@@ -66,6 +71,11 @@ function parse (argv) {
         'no-access-log': { type: 'boolean', default: false },
         'timeout-keep-alive': { type: 'string', default: '5' },
         'timeout-graceful-shutdown': { type: 'string' },
+        'limit-concurrency': { type: 'string' },
+        'limit-request-body': { type: 'string' },
+        'limit-request-fields': { type: 'string', default: '100' },
+        'max-header-size': { type: 'string', default: '16384' },
+        'timeout-headers': { type: 'string', default: '30' },
         'ws-max-size': { type: 'string', default: String(16 * 1024 * 1024) },
         'ws-max-queue': { type: 'string', default: '32' },
         'ws-ping-interval': { type: 'string', default: '20' },
@@ -106,6 +116,11 @@ function parse (argv) {
     accessLog: values['access-log'] && !values['no-access-log'],
     timeoutKeepAlive: number('timeout-keep-alive', values['timeout-keep-alive']),
     timeoutGracefulShutdown: values['timeout-graceful-shutdown'] === undefined ? null : number('timeout-graceful-shutdown', values['timeout-graceful-shutdown']),
+    limitConcurrency: values['limit-concurrency'] === undefined ? null : number('limit-concurrency', values['limit-concurrency'], { integer: true, min: 1 }),
+    limitRequestBody: values['limit-request-body'] === undefined ? null : number('limit-request-body', values['limit-request-body'], { integer: true, min: 1 }),
+    limitRequestFields: number('limit-request-fields', values['limit-request-fields'], { integer: true, min: 1 }),
+    maxHeaderSize: number('max-header-size', values['max-header-size'], { integer: true, min: 1024 }),
+    timeoutHeaders: number('timeout-headers', values['timeout-headers'], { min: 0.001 }),
     wsMaxSize: number('ws-max-size', values['ws-max-size'], { integer: true, min: 1 }),
     wsMaxQueue: number('ws-max-queue', values['ws-max-queue'], { integer: true, min: 1 }),
     wsPingInterval: number('ws-ping-interval', values['ws-ping-interval']),
@@ -136,6 +151,9 @@ async function main () {
       logLevel: args.logLevel,
       logger: sink,
       pathIncludesRootPath: args.pathIncludesRootPath,
+      limitConcurrency: args.limitConcurrency,
+      maxRequestBodySize: args.limitRequestBody,
+      maxHeaderCount: args.limitRequestFields,
       wsMaxSize: args.wsMaxSize,
       wsMaxQueue: args.wsMaxQueue,
       wsPingInterval: args.wsPingInterval,
@@ -150,9 +168,15 @@ async function main () {
   log.info(`Started server process [${process.pid}]`)
 
   const listener = handler.listener()
-  const server = http.createServer(args.accessLog && log.enabled(LEVELS.info) ? withAccessLog(listener, log) : listener)
+  const server = http.createServer({
+    maxHeaderSize: args.maxHeaderSize,
+    requestTimeout: 0, // a request may take as long as the app likes
+    headersTimeout: args.timeoutHeaders * 1000,
+    connectionsCheckingInterval: Math.min(1000, args.timeoutHeaders * 1000),
+    keepAliveTimeout: args.timeoutKeepAlive * 1000
+  }, args.accessLog && log.enabled(LEVELS.info) ? withAccessLog(listener, log) : listener)
+  server.maxHeadersCount = args.limitRequestFields + 1 // so that one too many is seen (431), not dropped
   server.on('upgrade', handler.upgradeListener())
-  server.keepAliveTimeout = args.timeoutKeepAlive * 1000
 
   let stopping = null
   const stop = (signal) => {

@@ -9,6 +9,8 @@ const { Logger } = require('./logger')
 const { NodeHttpCycle, BufferedHttpCycle } = require('./http_cycle')
 const { WebSocketCycle, isWebSocketHandshake, rejectHandshake } = require('./ws_cycle')
 
+const { STATUS_CODES } = require('node:http')
+
 const State = Object.freeze({ NEW: 'new', STARTING: 'starting', STARTED: 'started', CLOSING: 'closing', CLOSED: 'closed', FAILED: 'failed' })
 
 class PythonHandler extends EventEmitter {
@@ -77,6 +79,11 @@ class PythonHandler extends EventEmitter {
   listener () {
     if (this.#listener === null) {
       this.#listener = (req, res) => {
+        const refusal = this.#refuse(req)
+        if (refusal !== 0) {
+          respondPlain(res, refusal)
+          return
+        }
         const cycle = new NodeHttpCycle(this, this.#nextId++, req, res)
         const rootPath = this.options.rootPath + (req.baseUrl || '')
         this.#dispatch(cycle, () => cycle.begin(this.#native, rootPath))
@@ -94,6 +101,11 @@ class PythonHandler extends EventEmitter {
       this.#upgradeListener = (req, socket, head) => {
         if (!isWebSocketHandshake(req)) {
           rejectHandshake(socket, 400, ['content-type', 'text/plain; charset=utf-8'], Buffer.from('Invalid WebSocket handshake'))
+          return
+        }
+        const refusal = this.#refuse(req)
+        if (refusal !== 0) {
+          rejectHandshake(socket, refusal, ['content-type', 'text/plain; charset=utf-8'], Buffer.from(STATUS_CODES[refusal]))
           return
         }
         const cycle = new WebSocketCycle(this, this.#nextId++, req, socket, head)
@@ -183,6 +195,18 @@ class PythonHandler extends EventEmitter {
     } else {
       cycle.fail(this.#failure ?? new Error(`node-asgi: the handler is ${this.#state}`))
     }
+  }
+
+  // The limits checked before the app sees a request: a status to refuse it with, or 0.
+  #refuse (req) {
+    const o = this.options
+    if (o.limitConcurrency !== null && this.#cycles.size + this.#waiting.length >= o.limitConcurrency) return 503
+    if (req.rawHeaders.length > o.maxHeaderCount * 2) return 431
+    if (o.maxRequestBodySize !== null) {
+      const length = req.headers['content-length']
+      if (length !== undefined && Number(length) > o.maxRequestBodySize) return 413
+    }
+    return 0
   }
 
   #begin (cycle, begin) {
@@ -277,6 +301,13 @@ class PythonHandler extends EventEmitter {
     }
     if (!closing && this.listenerCount('error') > 0 && info) this.emit('error', error)
   }
+}
+
+/** A short text/plain response that also closes the connection (the request body may be unread). */
+function respondPlain (res, status) {
+  const body = STATUS_CODES[status]
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' })
+  res.end(body)
 }
 
 function normalizeRequest (request, rootPath) {

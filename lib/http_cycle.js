@@ -32,6 +32,7 @@ class NodeHttpCycle {
     this.req = req
     this.res = res
     this.unacked = 0 // request bytes handed to Python since the app last asked for more
+    this.received = 0 // request body bytes so far
     this.declared = null // response Content-Length, when the app set one
     this.written = 0
     this.noBody = false
@@ -59,6 +60,12 @@ class NodeHttpCycle {
   }
 
   onData (chunk) {
+    this.received += chunk.length
+    const max = this.handler.options.maxRequestBodySize
+    if (max !== null && this.received > max) {
+      this.tooLarge()
+      return
+    }
     this.unacked += chunk.length
     const pause = this.unacked >= this.handler.options.requestHighWater
     if (pause) this.req.pause()
@@ -72,6 +79,26 @@ class NodeHttpCycle {
   onResume () {
     this.unacked = 0
     this.req.resume()
+  }
+
+  // A body without Content-Length grew past maxRequestBodySize: the app sees http.disconnect and
+  // the client a 413 (or, when the app already responded, a closed connection).
+  tooLarge () {
+    const { req, res } = this
+    req.off('data', this.onData)
+    req.off('end', this.onEnd)
+    req.pause()
+    this.disconnected = true
+    this.handler.native.disconnect(this.id)
+    if (this.started || res.headersSent) {
+      this.aborted = true
+      res.destroy()
+      return
+    }
+    this.aborted = true
+    const body = 'Payload Too Large'
+    res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, connection: 'close' })
+    res.end(body)
   }
 
   onClose () {

@@ -22,7 +22,10 @@ const DEFAULTS = Object.freeze({
   wsMaxQueue: 32,
   wsPingInterval: 20,
   wsPingTimeout: 20,
-  wsPerMessageDeflate: true
+  wsPerMessageDeflate: true,
+  limitConcurrency: null,
+  maxRequestBodySize: null,
+  maxHeaderCount: 100
 })
 
 function describe (value) {
@@ -52,7 +55,7 @@ function boolean (name, value) {
 }
 
 function positiveInteger (name, value) {
-  if (!Number.isInteger(value) || value <= 0) throw fail(name, 'a positive integer', value)
+  if (!Number.isSafeInteger(value) || value <= 0) throw fail(name, 'a positive integer', value)
   return value
 }
 
@@ -123,6 +126,9 @@ function normalizeOptions (options) {
     if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw fail(name, 'a number of seconds >= 0 (0 disables)', v)
   }
   o.wsPerMessageDeflate = boolean('wsPerMessageDeflate', o.wsPerMessageDeflate)
+  if (o.limitConcurrency !== null) o.limitConcurrency = positiveInteger('limitConcurrency', o.limitConcurrency)
+  if (o.maxRequestBodySize !== null) o.maxRequestBodySize = positiveInteger('maxRequestBodySize', o.maxRequestBodySize)
+  o.maxHeaderCount = positiveInteger('maxHeaderCount', o.maxHeaderCount)
   return Object.freeze(o)
 }
 
