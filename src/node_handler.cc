@@ -12,11 +12,16 @@ struct HandlerContext {
 
 namespace {
 
+// A JS string's latin-1 bytes (how Node decodes raw header bytes). Most fit the stack buffer, so
+// one N-API call usually suffices.
 std::string Latin1(Napi::Value value) {
   napi_env env = value.Env();
+  char stack[256];
   size_t length = 0;
-  if (napi_get_value_string_latin1(env, value, nullptr, 0, &length) != napi_ok)
+  if (napi_get_value_string_latin1(env, value, stack, sizeof stack, &length) != napi_ok)
     throw Napi::TypeError::New(env, "node-asgi: expected a string");
+  if (length + 1 < sizeof stack) return std::string(stack, length);
+  napi_get_value_string_latin1(env, value, nullptr, 0, &length);
   std::string out(length, '\0');
   napi_get_value_string_latin1(env, value, out.data(), length + 1, &length);
   return out;
