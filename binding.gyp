@@ -28,6 +28,13 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags": ["-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-fvisibility=hidden", "-O2"],
+      "conditions": [
+        # NODE_ASGI_SANITIZE=address builds for `npm run test:asan` (scripts/test-asan.sh)
+        ["'<!(node -p \"process.env.NODE_ASGI_SANITIZE || ''\")'=='address'", {
+          "cflags_cc": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-O1", "-g"],
+          "ldflags": ["-fsanitize=address,undefined"]
+        }]
+      ],
       "libraries": [
         "-L<!(node scripts/python-config.js libdir)",
         "<!(node scripts/python-config.js lib)",
