@@ -133,7 +133,6 @@ class Server:
         self.state = {}
         self.lifespan = None
         self.cycles = {}
-        self.tasks = set()
         self.closing = False
 
     def on_wakeup(self):
@@ -170,9 +169,7 @@ class Server:
     def start_cycle(self, cycle):
         cycle.scope["state"] = self.state.copy()
         self.cycles[cycle.id] = cycle
-        task = self.loop.create_task(cycle.run(self.app))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        cycle.task = self.loop.create_task(cycle.run(self.app))
 
     def report(self, cycle_id, context, exc):
         name, message, tb = describe(exc)
@@ -200,7 +197,7 @@ class Server:
 
     async def shutdown(self, timeout):
         self.closing = True
-        tasks = [t for t in self.tasks if not t.done()]
+        tasks = [c.task for c in self.cycles.values() if not c.task.done()]
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=timeout)
             if pending:
@@ -219,7 +216,7 @@ class HttpCycle:
 
     __slots__ = (
         "server", "channel", "id", "scope", "body", "more_body", "body_delivered", "paused",
-        "disconnected", "response_started", "response_complete", "waiter", "pending", "drain_waiter",
+        "disconnected", "response_started", "response_complete", "waiter", "pending", "drain_waiter", "task",
     )
 
     def __init__(self, server, cycle_id, scope, body_complete):
@@ -368,7 +365,7 @@ class WebSocketCycle:
     __slots__ = (
         "server", "channel", "id", "scope", "queue", "waiter", "connect_delivered", "accepted",
         "denial_started", "denial_complete", "closed", "disconnect_message", "paused", "pending",
-        "drain_waiter",
+        "drain_waiter", "task",
     )
 
     def __init__(self, server, cycle_id, scope):
