@@ -45,25 +45,46 @@ std::vector<ToLoop> Bridge::TakeForLoop() {
   return taken;
 }
 
+// Callers hold to_js_mutex_, so that SetJsWaker(nullptr) cannot race with a wake in progress.
+void Bridge::WakeJsLocked() {
+  if (js_woken_ || to_js_.empty() || !js_waker_) return;
+  js_woken_ = true;
+  js_waker_();
+}
+
 void Bridge::PushToJs(ToJs&& message) {
   std::lock_guard<std::mutex> lock(to_js_mutex_);
-  bool was_empty = to_js_.empty();
   to_js_.push_back(std::move(message));
-  // Called under the mutex so that SetJsWaker(nullptr) cannot race with a wake in progress.
-  if (was_empty && js_waker_) js_waker_();
+  WakeJsLocked();
+}
+
+bool Bridge::QueueForJs(ToJs&& message) {
+  std::lock_guard<std::mutex> lock(to_js_mutex_);
+  to_js_.push_back(std::move(message));
+  if (js_woken_ || flush_pending_) return false;
+  flush_pending_ = true;
+  return true;
+}
+
+void Bridge::FlushToJs() {
+  std::lock_guard<std::mutex> lock(to_js_mutex_);
+  flush_pending_ = false;
+  WakeJsLocked();
 }
 
 std::vector<ToJs> Bridge::TakeForJs() {
   std::vector<ToJs> taken;
   std::lock_guard<std::mutex> lock(to_js_mutex_);
   taken.swap(to_js_);
+  js_woken_ = false;
   return taken;
 }
 
 void Bridge::SetJsWaker(std::function<void()> waker) {
   std::lock_guard<std::mutex> lock(to_js_mutex_);
   js_waker_ = std::move(waker);
-  if (js_waker_ && !to_js_.empty()) js_waker_();
+  js_woken_ = false;
+  WakeJsLocked();
 }
 
 }  // namespace node_asgi

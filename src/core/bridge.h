@@ -3,7 +3,9 @@
 // JS → loop: a queue under a mutex plus an eventfd that the asyncio loop watches (add_reader);
 // the fd is written only when the queue goes from empty to non-empty, so a burst costs one wakeup.
 // loop → JS: a queue under a mutex plus one "waker" (a Napi thread-safe function in the addon),
-// called only when that queue goes from empty to non-empty; the JS thread drains it in one batch.
+// called at most once until the JS thread has drained the queue in one batch. The loop thread can
+// also queue without waking and wake once at the end of its loop iteration (QueueForJs/FlushToJs),
+// so that a burst of responses costs one wakeup.
 // Neither side ever waits for the other: pushes take a short mutex, never the GIL, never JS.
 #pragma once
 
@@ -30,8 +32,13 @@ class Bridge {
   // Loop thread: clears the wakeup and takes every queued message, oldest first.
   std::vector<ToLoop> TakeForLoop();
 
-  // Loop thread. Never blocks on JS.
+  // Loop thread. Never blocks on JS. Wakes JS unless it is already woken.
   void PushToJs(ToJs&& message);
+  // Loop thread: queues without waking. Returns true when the caller must arrange one FlushToJs()
+  // (the first message since the last flush that no pending wakeup will deliver).
+  bool QueueForJs(ToJs&& message);
+  // Loop thread: wakes JS if messages wait and it is not woken yet.
+  void FlushToJs();
   // JS thread: takes every queued message, oldest first.
   std::vector<ToJs> TakeForJs();
 
@@ -40,12 +47,16 @@ class Bridge {
   void SetJsWaker(std::function<void()> waker);
 
  private:
+  void WakeJsLocked();
+
   int fd_ = -1;
   std::mutex to_loop_mutex_;
   std::vector<ToLoop> to_loop_;
   std::mutex to_js_mutex_;
   std::vector<ToJs> to_js_;
   std::function<void()> js_waker_;  // guarded by to_js_mutex_
+  bool js_woken_ = false;           // guarded by to_js_mutex_: woken, and not drained since
+  bool flush_pending_ = false;      // guarded by to_js_mutex_: a FlushToJs() is arranged
 };
 
 }  // namespace node_asgi

@@ -156,7 +156,9 @@ PYBIND11_EMBEDDED_MODULE(_node_asgi, m) {
       .def("log", &Channel::Log)
       .def("started", &Channel::Started)
       .def("start_failed", &Channel::StartFailed)
-      .def("closed", &Channel::Closed);
+      .def("closed", &Channel::Closed)
+      .def("set_flush_scheduler", &Channel::SetFlushScheduler)
+      .def("flush", &Channel::Flush);
   m.attr("HTTP") = int(Channel::kHttp);
   m.attr("BODY") = int(Channel::kBody);
   m.attr("DISCONNECT") = int(Channel::kDisconnect);

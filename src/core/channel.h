@@ -57,12 +57,28 @@ class Channel {
   void StartFailed(std::string type, std::string message, std::string traceback);
   void Closed();
 
+  // Messages are queued for JS without a wakeup; the first one since the last flush calls
+  // `scheduler` (the runtime passes `functools.partial(loop.call_soon, channel.flush)`), so JS is
+  // woken once per loop iteration however many responses it produced.
+  void SetFlushScheduler(py::object scheduler) {
+    flush_scheduler_ = scheduler.is_none() ? py::object() : std::move(scheduler);
+  }
+  void Flush() { bridge_->FlushToJs(); }
+
  private:
-  void Post(ToJs&& message) { bridge_->PushToJs(std::move(message)); }
+  void Post(ToJs&& message) {
+    if (!bridge_->QueueForJs(std::move(message))) return;
+    if (flush_scheduler_) {
+      flush_scheduler_();
+    } else {
+      bridge_->FlushToJs();
+    }
+  }
 
   std::shared_ptr<Bridge> bridge_;
   ChannelOptions options_;
   ScopeConstants constants_;
+  py::object flush_scheduler_;
 };
 
 }  // namespace node_asgi

@@ -9,6 +9,7 @@ connection is closed; misordered messages raise RuntimeError naming what was exp
 
 import asyncio
 import collections
+import functools
 import importlib
 import inspect
 import sys
@@ -38,6 +39,7 @@ def run(channel, settings):
     loop = new_event_loop(settings["loop"])
     asyncio.set_event_loop(loop)
     server = Server(channel, settings, loop)
+    channel.set_flush_scheduler(functools.partial(loop.call_soon, channel.flush))
     try:
         loop.add_reader(channel.fd, server.on_wakeup)
         loop.create_task(server.startup())
@@ -48,6 +50,8 @@ def run(channel, settings):
             cancel_all_tasks(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
+            channel.set_flush_scheduler(None)
+            channel.flush()
             asyncio.set_event_loop(None)
             loop.close()
 
