@@ -249,7 +249,9 @@ class HttpCycle:
             self.server.report(self.id, "Exception in ASGI application", exc)
             abort = self.respond_500_or_abort()
         else:
-            if not self.response_started:
+            if self.disconnected:
+                abort = not self.response_complete  # nobody to tell: the client left (uvicorn)
+            elif not self.response_started:
                 self.server.log(ERROR, "ASGI callable returned without starting response.")
                 abort = self.respond_500_or_abort()
             elif not self.response_complete:
