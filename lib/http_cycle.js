@@ -168,7 +168,7 @@ class NodeHttpCycle {
       res.destroy() // nothing of the response exists yet: just drop the connection
       return
     }
-    if (!res.headersSent) res.flushHeaders()
+    res.flushHeaders() // headersSent only means "head computed": make sure it is on the wire
     const socket = res.socket
     if (socket && !socket.destroyed) socket.end()
     else res.destroy()
