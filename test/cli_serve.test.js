@@ -17,10 +17,10 @@ test.after(() => { for (const child of children) child.kill('SIGKILL') })
  * Starts the CLI with `args` and waits for "node-asgi running on http://127.0.0.1:PORT" on stderr.
  * Resolves { child, port, url, stdout(), stderr(), exited, stop() }.
  */
-async function startCli (args, { env = {}, timeoutMs = 15000 } = {}) {
+async function startCli (args, { env = {}, timeoutMs = 15000, cwd = ROOT } = {}) {
   const childEnv = { ...process.env, ...env }
   delete childEnv.VIRTUAL_ENV
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
   let stdout = ''
   let stderr = ''
@@ -71,6 +71,12 @@ test('--app-dir takes an absolute path and the APP can be given after the option
   assert.deepEqual(await res.json(), { item_id: 3, q: 'cli' })
 })
 
+test('without --app-dir the app is looked up in the current directory', async (t) => {
+  const cli = await startCli(['raw_apps:hello', '--port', '0'], { cwd: path.join(ROOT, 'fixtures') })
+  t.after(() => cli.stop())
+  assert.equal(await (await fetch(cli.url, { signal: AbortSignal.timeout(5000) })).text(), 'Hello, world!')
+})
+
 test('the access log has one line per request: client - "METHOD target HTTP/x.y" status', async (t) => {
   const cli = await startCli(['raw_apps:headers_app', '--app-dir', 'fixtures', '--port', '0'])
   t.after(() => cli.stop())
@@ -95,6 +101,28 @@ test('the access log records error statuses too', async (t) => {
   assert.match(cli.stderr(), /^ERROR: {4}/m)
   assert.match(cli.stderr(), /Traceback \(most recent call last\):/)
   assert.match(cli.stderr(), /ValueError: boom before start/)
+})
+
+test('a response that started and then failed is still in the access log (uvicorn logs at http.response.start)', async (t) => {
+  const cli = await startCli(['raw_apps:raise_after_start', '--app-dir', 'fixtures', '--port', '0'])
+  t.after(() => cli.stop())
+  const res = await fetch(`${cli.url}/partial`, { signal: AbortSignal.timeout(5000) })
+  assert.equal(res.status, 200)
+  await res.arrayBuffer().catch(() => {}) // the connection is closed mid-body
+  await waitForOutput(cli.stderr, /RuntimeError: boom after start/)
+  await waitForOutput(cli.stderr, /"GET \/partial HTTP\/1\.1" 200/, 2000)
+})
+
+test('a streamed response the client abandons is still in the access log', async (t) => {
+  const cli = await startCli(['raw_apps:streaming', '--app-dir', 'fixtures', '--port', '0'])
+  t.after(() => cli.stop())
+  const controller = new AbortController()
+  const res = await fetch(`${cli.url}/slow?chunks=50&delay=0.1`, { signal: controller.signal })
+  assert.equal(res.status, 200)
+  const reader = res.body.getReader()
+  await reader.read()
+  controller.abort()
+  await waitForOutput(cli.stderr, /"GET \/slow\?chunks=50&delay=0\.1 HTTP\/1\.1" 200/, 3000)
 })
 
 test('--no-access-log serves without access lines', async (t) => {
@@ -144,6 +172,14 @@ test('--root-path sets scope root_path, inside scope path (the spec default)', a
   assert.equal(scope.root_path, '/api/v1')
   assert.equal(scope.path, '/api/v1/things')
   assert.equal(scope.query_string, 'a=1')
+})
+
+test('--root-path with a trailing slash is normalised', async (t) => {
+  const cli = await startCli(['raw_apps:scope_json', '--app-dir', 'fixtures', '--port', '0', '--root-path', '/api/'])
+  t.after(() => cli.stop())
+  const scope = await (await fetch(`${cli.url}/x`, { signal: AbortSignal.timeout(5000) })).json()
+  assert.equal(scope.root_path, '/api')
+  assert.equal(scope.path, '/api/x')
 })
 
 test('--root-path with --no-path-includes-root-path serves FastAPI 0.92 and url_for includes the root path', async (t) => {

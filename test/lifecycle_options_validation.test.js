@@ -49,6 +49,11 @@ test('a missing app is a TypeError naming app', () => {
   throwsNaming({ appDir: FIXTURES }, TypeError, /'app'/, /module:attribute/)
 })
 
+test('the message for a missing value says "got undefined" once', () => {
+  const err = throwsNaming({ appDir: FIXTURES }, TypeError, /'app'/)
+  assert.match(err.message, /got undefined$/)
+})
+
 test('an app without ":attribute" is a TypeError naming app', () => {
   throwsNaming({ ...base, app: 'raw_apps' }, TypeError, /'app'/, /"raw_apps"/)
   throwsNaming({ ...base, app: 42 }, TypeError, /'app'/)
