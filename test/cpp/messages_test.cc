@@ -69,6 +69,11 @@ TEST(ParseResponseStart, StatusBoundsAreInclusive) {
   EXPECT_EQ(ParseStart("{'status': 999}").status, 999);
 }
 
+TEST(ParseResponseStart, IntSubclassStatusSuchAsHTTPStatusIsAccepted) {
+  py::module_::import("http");
+  EXPECT_EQ(ParseStart("{'status': __import__('http').HTTPStatus.NOT_FOUND}").status, 404);
+}
+
 TEST(ParseResponseStart, MissingStatusIsAKeyError) {
   EXPECT_TRUE(ThrowsExactly<py::key_error>([] { ParseStart("{'type': 'http.response.start'}"); },
                                            "ASGI 'http.response.start' message is missing 'status'"));

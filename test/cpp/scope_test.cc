@@ -139,8 +139,18 @@ TEST_F(HttpScope, PathIncludesRootPathWhenThatOptionIsOn) {
   py::dict scope = Build(head, /*path_includes_root_path=*/true);
   EXPECT_EQ(Str(scope["root_path"]), "/api/v\xC3\xA9");
   EXPECT_EQ(Str(scope["path"]), "/api/v\xC3\xA9/users");
-  EXPECT_EQ(Bytes(scope["raw_path"]), "/users");
   EXPECT_EQ(Bytes(scope["query_string"]), "id=1");
+}
+
+// Known divergence (see the core report): uvicorn >= 0.26 prefixes raw_path with root_path whenever
+// it prefixes path (`root_path.encode("ascii") + raw_path`); BuildHttpScope leaves raw_path bare.
+TEST_F(HttpScope, DISABLED_RawPathIncludesRootPathWhenPathDoes) {
+  HttpRequestHead head = TypicalHead();
+  head.root_path = "/api";
+  head.target = "/users%2Fx?id=1";
+  py::dict scope = Build(head, /*path_includes_root_path=*/true);
+  EXPECT_EQ(Str(scope["path"]), "/api/users/x");
+  EXPECT_EQ(Bytes(scope["raw_path"]), "/api/users%2Fx");
 }
 
 TEST_F(HttpScope, PathExcludesRootPathWhenThatOptionIsOff) {
@@ -150,6 +160,7 @@ TEST_F(HttpScope, PathExcludesRootPathWhenThatOptionIsOff) {
   py::dict scope = Build(head, /*path_includes_root_path=*/false);
   EXPECT_EQ(Str(scope["root_path"]), "/api");
   EXPECT_EQ(Str(scope["path"]), "/users");
+  EXPECT_EQ(Bytes(scope["raw_path"]), "/users");
 }
 
 TEST_F(HttpScope, HeadersAreBytesPairsWithLowerCasedNamesInOrderWithDuplicates) {
