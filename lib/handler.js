@@ -222,13 +222,19 @@ class PythonHandler extends EventEmitter {
   }
 
   #onEvents (events) {
+    let started = null // cycles whose response head arrived in this batch
     for (let i = 0; i < events.length; i += 4) {
       const kind = events[i]
       const cycle = this.#cycles.get(events[i + 1])
       const a = events[i + 2]
       const b = events[i + 3]
       switch (kind) {
-        case Events.RESPONSE_START: cycle?.onResponseStart(a, b); break
+        case Events.RESPONSE_START:
+          if (cycle === undefined) break
+          cycle.onResponseStart(a, b)
+          if (started === null) started = [cycle]
+          else started.push(cycle)
+          break
         case Events.RESPONSE_BODY: cycle?.onResponseBody(a, b); break
         case Events.RESUME_BODY: cycle?.onResume(); break
         case Events.REQUEST_DONE: this.#finish(events[i + 1], a); break
@@ -243,6 +249,7 @@ class PythonHandler extends EventEmitter {
         case Events.WS_CLOSE: cycle?.onClose(a, b); break
       }
     }
+    if (started !== null) for (const cycle of started) cycle.flushHead?.()
   }
 
   #finish (id, abort) {

@@ -37,6 +37,7 @@ class NodeHttpCycle {
     this.written = 0
     this.noBody = false
     this.started = false // the app's http.response.start arrived
+    this.headPending = false // the head is computed but waits for a body to share its write
     this.disconnected = false
     this.aborted = false
     this.done = false
@@ -113,13 +114,32 @@ class NodeHttpCycle {
     this.noBody = responseHasNoBody(this.req.method, status)
     this.declared = this.noBody ? null : declaredLength(headers)
     try {
-      this.res.writeHead(status, headers)
+      const { res } = this
+      if (res.getHeaderNames().length === 0) {
+        res.writeHead(status, headers)
+      } else {
+        // Headers set before us (Express's X-Powered-By...): writeHead(array) would merge with
+        // setHeader() and keep only the last of repeated names. The app's names replace them.
+        for (let i = 0; i < headers.length; i += 2) res.removeHeader(headers[i])
+        for (let i = 0; i < headers.length; i += 2) res.appendHeader(headers[i], headers[i + 1])
+        res.writeHead(status)
+      }
     } catch (err) {
       this.abort(`cannot send the response head: ${err.message}`)
+      return
     }
+    this.headPending = true // sent with the first body, or by flushHead() if none came in this batch
+  }
+
+  /** After a batch of events: a head whose body has not arrived yet goes out now (like uvicorn). */
+  flushHead () {
+    if (!this.headPending) return
+    this.headPending = false
+    if (!this.disconnected && !this.aborted) this.res.flushHeaders()
   }
 
   onResponseBody (chunk, flags) {
+    this.headPending = false
     if (this.disconnected || this.aborted) {
       if (flags & WANTS_DRAIN) this.handler.native.drained(this.id)
       return
@@ -211,6 +231,8 @@ class BufferedHttpCycle {
   }
 
   onResume () {}
+
+  flushHead () {}
 
   onResponseStart (status, headers) {
     this.status = status

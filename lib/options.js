@@ -39,9 +39,35 @@ function fail (name, expected, value) {
   return new TypeError(`node-asgi: option '${name}' must be ${expected}, got ${describe(value)}`)
 }
 
+// Edit distance between two short strings (insertions, deletions, substitutions).
+function distance (a, b) {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]
+}
+
+// The option a misspelt name most likely meant: same letters ignoring case and - or _, else
+// within two edits.
 function closest (name, candidates) {
-  const lower = name.toLowerCase().replace(/[-_]/g, '')
-  return candidates.find((c) => c.toLowerCase() === lower)
+  const normal = (s) => s.toLowerCase().replace(/[-_]/g, '')
+  const exact = candidates.find((c) => normal(c) === normal(name))
+  if (exact) return exact
+  let best = null
+  let bestDistance = 3
+  for (const c of candidates) {
+    const d = distance(normal(name), normal(c))
+    if (d < bestDistance) {
+      best = c
+      bestDistance = d
+    }
+  }
+  return best
 }
 
 function oneOf (name, value, allowed) {

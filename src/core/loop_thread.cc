@@ -3,6 +3,8 @@
 
 #include <pybind11/embed.h>
 
+#include <mutex>
+
 namespace node_asgi {
 
 namespace py = pybind11;
@@ -29,16 +31,26 @@ PythonErrorInfo DescribePythonError(py::error_already_set& error) {
   info.message = py::str(error.value()).cast<std::string>();
   try {
     py::object format = py::module_::import("traceback").attr("format_exception");
-    py::list lines = format(error.type(), error.value(), error.trace());
+    py::object trace = error.trace() ? error.trace() : py::none();
+    py::list lines = format(error.type(), error.value(), trace);
     info.traceback = py::str("").attr("join")(lines).cast<std::string>();
-  } catch (py::error_already_set&) {
+  } catch (const std::exception&) {  // error_already_set, cast_error: keep what we have
     info.traceback = info.type + ": " + info.message + "\n";
   }
   return info;
 }
 
-// Loads the runtime module from its file once per interpreter; later handlers reuse it.
+// Serialises the runtime module's first load across loop threads (executing it releases the GIL
+// during file reads, so another thread could otherwise see it half-loaded). Plain data only;
+// always acquired with the GIL released, so GIL and mutex are taken in one order: mutex, then GIL.
+static std::mutex g_runtime_load_mutex;
+
+// Loads the runtime module from its file once per interpreter; later handlers reuse it. GIL held.
 static py::module_ LoadRuntime(const std::string& path) {
+  std::unique_lock<std::mutex> lock(g_runtime_load_mutex, std::defer_lock);
+  Py_BEGIN_ALLOW_THREADS
+  lock.lock();
+  Py_END_ALLOW_THREADS
   py::dict modules = py::module_::import("sys").attr("modules");
   const char* name = "_node_asgi_runtime";
   if (modules.contains(name)) return modules[name];
@@ -46,7 +58,13 @@ static py::module_ LoadRuntime(const std::string& path) {
   py::object spec = util.attr("spec_from_file_location")(name, path);
   py::object module = util.attr("module_from_spec")(spec);
   modules[name] = module;
-  spec.attr("loader").attr("exec_module")(module);
+  try {
+    spec.attr("loader").attr("exec_module")(module);
+  } catch (...) {
+    PyDict_DelItemString(modules.ptr(), name);
+    PyErr_Clear();
+    throw;
+  }
   return module;
 }
 

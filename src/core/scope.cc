@@ -65,11 +65,15 @@ static py::dict ConnectionScope(const HttpRequestHead& head, const ScopeConstant
   scope[k.scheme] = py::str(head.scheme);
   py::str decoded = DecodePath(path);
   if (options.path_includes_root_path && !head.root_path.empty()) {
+    // uvicorn >= 0.26: both path and raw_path carry the root_path prefix
     scope[k.path] = py::str(head.root_path) + decoded;
+    std::string raw = head.root_path;
+    raw.append(path.data(), path.size());
+    scope[k.raw_path] = py::bytes(raw);
   } else {
     scope[k.path] = decoded;
+    scope[k.raw_path] = py::bytes(path.data(), path.size());
   }
-  scope[k.raw_path] = py::bytes(path.data(), path.size());
   scope[k.query_string] = py::bytes(query.data(), query.size());
   scope[k.root_path] = py::str(head.root_path);
   scope[k.headers] = HeadersToPython(head.headers);
