@@ -68,10 +68,15 @@ class Channel {
  private:
   void Post(ToJs&& message) {
     if (!bridge_->QueueForJs(std::move(message))) return;
-    if (flush_scheduler_) {
-      flush_scheduler_();
-    } else {
+    if (!flush_scheduler_) {
       bridge_->FlushToJs();
+      return;
+    }
+    try {
+      flush_scheduler_();
+    } catch (...) {  // e.g. "Event loop is closed": wake JS now rather than never
+      bridge_->FlushToJs();
+      throw;
     }
   }
 

@@ -6,13 +6,15 @@
 namespace node_asgi {
 
 void SplitTarget(std::string_view target, std::string_view* path, std::string_view* query) {
+  // A fragment never reaches a server, but a hand-made target may carry one: drop it first.
+  target = target.substr(0, target.find('#'));
   if (!target.empty() && target[0] != '/' && target != "*") {
     // absolute-form: skip "scheme://authority"
     size_t scheme_end = target.find("://");
     if (scheme_end != std::string_view::npos) {
       size_t path_start = target.find_first_of("/?", scheme_end + 3);
       target = path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
-      if (!target.empty() && target[0] == '?') {
+      if (target[0] == '?') {
         *path = "/";
         *query = target.substr(1);
         return;
@@ -26,13 +28,6 @@ void SplitTarget(std::string_view target, std::string_view* path, std::string_vi
   } else {
     *path = target.substr(0, q);
     *query = target.substr(q + 1);
-  }
-  // A fragment never reaches a server, but a hand-made target may carry one: drop it.
-  size_t hash = query->find('#');
-  if (hash != std::string_view::npos) *query = query->substr(0, hash);
-  if (q == std::string_view::npos) {
-    hash = path->find('#');
-    if (hash != std::string_view::npos) *path = path->substr(0, hash);
   }
 }
 

@@ -142,9 +142,9 @@ TEST_F(HttpScope, PathIncludesRootPathWhenThatOptionIsOn) {
   EXPECT_EQ(Bytes(scope["query_string"]), "id=1");
 }
 
-// Known divergence (see the core report): uvicorn >= 0.26 prefixes raw_path with root_path whenever
-// it prefixes path (`root_path.encode("ascii") + raw_path`); BuildHttpScope leaves raw_path bare.
-TEST_F(HttpScope, DISABLED_RawPathIncludesRootPathWhenPathDoes) {
+// uvicorn >= 0.26 prefixes raw_path with root_path whenever it prefixes path
+// (`root_path.encode("ascii") + raw_path`).
+TEST_F(HttpScope, RawPathIncludesRootPathWhenPathDoes) {
   HttpRequestHead head = TypicalHead();
   head.root_path = "/api";
   head.target = "/users%2Fx?id=1";
