@@ -196,6 +196,14 @@ test('--factory calls APP to get the app', async (t) => {
   assert.equal(await (await fetch(cli.url, { signal: AbortSignal.timeout(5000) })).text(), 'Hello, world!')
 })
 
+test('--loop uvloop serves FastAPI', async (t) => {
+  const cli = await startCli(['fastapi_app:app', '--app-dir', 'fixtures', '--port', '0', '--loop', 'uvloop'])
+  t.after(() => cli.stop())
+  assert.deepEqual(await (await fetch(`${cli.url}/items/2?q=uv`, { signal: AbortSignal.timeout(5000) })).json(), { item_id: 2, q: 'uv' })
+  assert.equal(await (await fetch(`${cli.url}/stream`, { signal: AbortSignal.timeout(5000) })).text(), 'line 0\nline 1\nline 2\nline 3\nline 4\n')
+  assert.equal((await cli.stop()).code, 0)
+})
+
 test('--lifespan off: a failing startup does not stop the server', async (t) => {
   const cli = await startCli(['raw_apps:lifespan_failed', '--app-dir', 'fixtures', '--port', '0', '--lifespan', 'off'])
   t.after(() => cli.stop())

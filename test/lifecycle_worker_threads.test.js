@@ -163,3 +163,36 @@ test('worker.terminate() while responses are streaming does not crash the proces
   assert.equal(result.code, 0, `exit code ${result.code}:\n${result.out.slice(0, 2000)}`)
   assert.match(result.out, /SURVIVED/)
 })
+
+test('process.exit() inside a worker while a response is streaming does not crash the process', { timeout: 60000 }, async () => {
+  const { spawn } = require('node:child_process')
+  const script = `
+    const { Worker } = require('node:worker_threads')
+    ;(async () => {
+      for (let i = 0; i < 10; i++) {
+        const worker = new Worker(\`
+          const { PythonHandler } = require(${JSON.stringify(ROOT)})
+          const handler = new PythonHandler({ app: 'raw_apps:download', appDir: ${JSON.stringify(FIXTURES)} })
+          handler.start().then(() => {
+            handler.handleRequest({ url: '/?mb=8' }).catch(() => {})
+            setTimeout(() => process.exit(0), 5)
+          })
+        \`, { eval: true })
+        const code = await new Promise((resolve) => worker.once('exit', resolve))
+        if (code !== 0) throw new Error('worker exit code ' + code)
+      }
+      console.log('SURVIVED')
+    })().catch((err) => { console.error(err); process.exit(70) })
+  `
+  const result = await new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d) => { out += d })
+    child.stderr.on('data', (d) => { out += d })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 45000)
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, out }) })
+  })
+  assert.equal(result.signal, null, `the process died of ${result.signal}:\n${result.out.slice(0, 2000)}`)
+  assert.equal(result.code, 0, `exit code ${result.code}:\n${result.out.slice(0, 2000)}`)
+  assert.match(result.out, /SURVIVED/)
+})
