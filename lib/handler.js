@@ -7,7 +7,7 @@ const { native: loadNative, Events } = require('./native')
 const { PythonError } = require('./errors')
 const { Logger } = require('./logger')
 const { NodeHttpCycle, BufferedHttpCycle } = require('./http_cycle')
-const { WebSocketCycle, isWebSocketHandshake, rejectHandshake } = require('./ws_cycle')
+const { WebSocketCycle, invalidHandshake, rejectHandshake } = require('./ws_cycle')
 
 const { STATUS_CODES } = require('node:http')
 
@@ -99,8 +99,9 @@ class PythonHandler extends EventEmitter {
   upgradeListener () {
     if (this.#upgradeListener === null) {
       this.#upgradeListener = (req, socket, head) => {
-        if (!isWebSocketHandshake(req)) {
-          rejectHandshake(socket, 400, ['content-type', 'text/plain; charset=utf-8'], Buffer.from('Invalid WebSocket handshake'))
+        const invalid = invalidHandshake(req, this.options)
+        if (invalid !== null) {
+          rejectHandshake(socket, 400, ['content-type', 'text/plain; charset=utf-8'], Buffer.from(invalid))
           return
         }
         const refusal = this.#refuse(req)

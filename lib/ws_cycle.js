@@ -4,7 +4,14 @@
 // backpressure (reading pauses after a bounded queue; the app's send() waits for the socket).
 // JS thread only.
 const { STATUS_CODES } = require('node:http')
+const path = require('node:path')
 const { WebSocket } = require('ws')
+// ws's own header parsers, so that the app never sees a handshake ws would refuse after accept.
+// ws does not export them; they are loaded by path from the installed ws 8.x.
+const WS_LIB = path.join(path.dirname(require.resolve('ws/package.json')), 'lib')
+const subprotocol = require(path.join(WS_LIB, 'subprotocol.js'))
+const extension = require(path.join(WS_LIB, 'extension.js'))
+const PerMessageDeflate = require(path.join(WS_LIB, 'permessage-deflate.js'))
 const { TEXT, WANTS_DRAIN, MORE_BODY } = require('./native')
 
 const CLOSE_NO_STATUS = 1005
@@ -28,13 +35,37 @@ function rejectHandshake (socket, status, headers = [], body = Buffer.alloc(0)) 
   socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]))
 }
 
-/** A syntactically valid RFC 6455 client handshake (else the app never sees it). */
-function isWebSocketHandshake (req) {
+/**
+ * Why a client handshake is invalid (a reason for the 400 it gets without reaching the app), or
+ * null. Checks what `ws` would refuse after the app accepted: method, Upgrade, key, version, and
+ * Sec-WebSocket-Protocol/-Extensions syntax (with ws's own parsers).
+ */
+function invalidHandshake (req, options) {
   const key = req.headers['sec-websocket-key']
-  return req.method === 'GET' &&
-    (req.headers.upgrade || '').toLowerCase() === 'websocket' &&
-    req.headers['sec-websocket-version'] === '13' &&
-    typeof key === 'string' && /^[+/0-9A-Za-z]{22}==$/.test(key)
+  if (req.method !== 'GET') return 'Invalid HTTP method'
+  if ((req.headers.upgrade || '').toLowerCase() !== 'websocket') return 'Invalid Upgrade header'
+  if (typeof key !== 'string' || !/^[+/0-9A-Za-z]{22}==$/.test(key)) return 'Missing or invalid Sec-WebSocket-Key header'
+  if (req.headers['sec-websocket-version'] !== '13') return 'Missing or invalid Sec-WebSocket-Version header'
+  const protocols = req.headers['sec-websocket-protocol']
+  if (protocols !== undefined) {
+    try {
+      subprotocol.parse(protocols)
+    } catch {
+      return 'Invalid Sec-WebSocket-Protocol header'
+    }
+  }
+  const extensions = req.headers['sec-websocket-extensions']
+  if (extensions !== undefined && options.wsPerMessageDeflate) {
+    try {
+      const offers = extension.parse(extensions)
+      if (offers[PerMessageDeflate.extensionName]) {
+        new PerMessageDeflate({ isServer: true, maxPayload: options.wsMaxSize }).accept(offers[PerMessageDeflate.extensionName])
+      }
+    } catch {
+      return 'Invalid or unacceptable Sec-WebSocket-Extensions header'
+    }
+  }
+  return null
 }
 
 class WebSocketCycle {
@@ -53,7 +84,8 @@ class WebSocketCycle {
     this.disconnected = false
     this.done = false
     this.pingTimer = null
-    this.pongTimer = null
+    this.pongTimer = null // set while a pong is awaited
+    this.shuttingDown = false // handler.close() began
     this.onEarlyClose = () => this.disconnect(CLOSE_ABNORMAL, '')
   }
 
@@ -88,6 +120,7 @@ class WebSocketCycle {
     this.ws = ws
     this.state = 'open'
     const { options } = this.handler
+    if (this.shuttingDown) setImmediate(() => this.shutdown()) // accepted after close() began
     ws.on('message', (data, isBinary) => {
       this.unacked++
       const pause = this.unacked >= options.wsMaxQueue
@@ -97,16 +130,19 @@ class WebSocketCycle {
     ws.on('close', (code, reason) => this.disconnect(code || CLOSE_NO_STATUS, reason.toString('utf8')))
     ws.on('error', (err) => this.handler.logger.log(10, `WebSocket error: ${err.message}`))
     if (options.wsPingInterval > 0) {
-      ws.on('pong', () => clearTimeout(this.pongTimer))
+      ws.on('pong', () => {
+        clearTimeout(this.pongTimer)
+        this.pongTimer = null
+      })
       this.pingTimer = setInterval(() => this.ping(), options.wsPingInterval * 1000).unref()
     }
   }
 
+  // One ping at a time: while a pong is awaited, later intervals neither ping nor re-arm the timer.
   ping () {
     const { ws } = this
-    if (ws.readyState !== WebSocket.OPEN) return
+    if (ws.readyState !== WebSocket.OPEN || this.pongTimer !== null) return
     ws.ping()
-    clearTimeout(this.pongTimer)
     this.pongTimer = setTimeout(() => {
       ws.close(CLOSE_INTERNAL_ERROR, 'keepalive ping timeout')
       // The peer is unresponsive: do not wait 30 s for its closing handshake.
@@ -117,6 +153,7 @@ class WebSocketCycle {
   stopPing () {
     clearInterval(this.pingTimer)
     clearTimeout(this.pongTimer)
+    this.pongTimer = null
   }
 
   onSend (data, flags) {
@@ -161,11 +198,20 @@ class WebSocketCycle {
   onDone (abort) {
     this.done = true
     this.stopPing()
-    if (abort || (this.state === 'handshake' && !this.disconnected)) this.socket.destroy()
+    if (abort || (this.state === 'handshake' && !this.disconnected)) {
+      this.socket.destroy()
+    } else if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      // the app's task ended without a close (cancelled at the graceful-shutdown timeout)
+      this.ws.close(this.shuttingDown ? CLOSE_SERVICE_RESTART : CLOSE_INTERNAL_ERROR, this.shuttingDown ? 'Service Restart' : '')
+    }
   }
 
-  /** handler.close(): open connections are closed with 1012 (the app sees websocket.disconnect 1012). */
+  /**
+   * handler.close(): open connections are closed with 1012 (the app sees websocket.disconnect
+   * 1012); one the app accepts later is closed the same way as soon as it opens.
+   */
   shutdown () {
+    this.shuttingDown = true
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.close(CLOSE_SERVICE_RESTART, 'Service Restart')
   }
 
@@ -178,4 +224,4 @@ class WebSocketCycle {
   }
 }
 
-module.exports = { WebSocketCycle, isWebSocketHandshake, rejectHandshake }
+module.exports = { WebSocketCycle, invalidHandshake, rejectHandshake }
