@@ -7,6 +7,7 @@
       "sources": [
         "src/addon.cc",
         "src/node_handler.cc",
+        "src/js_events.cc",
         "src/core/bridge.cc",
         "src/core/conversions.cc",
         "src/core/scope.cc",

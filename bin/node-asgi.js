@@ -219,7 +219,9 @@ async function main () {
 
 function withAccessLog (listener, log) {
   return (req, res) => {
-    res.once('finish', () => {
+    // Like uvicorn, a response that started is logged even when it could not complete.
+    res.once('close', () => {
+      if (!res.headersSent) return
       const client = `${req.socket.remoteAddress}:${req.socket.remotePort}`
       log.info(`${client} - "${req.method} ${req.url} HTTP/${req.httpVersion}" ${res.statusCode}`)
     })

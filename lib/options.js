@@ -30,7 +30,7 @@ const DEFAULTS = Object.freeze({
 
 function describe (value) {
   if (typeof value === 'string') return JSON.stringify(value)
-  if (value === null) return 'null'
+  if (value === null || value === undefined) return String(value)
   if (Array.isArray(value)) return 'an array'
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`
 }

@@ -2,6 +2,7 @@
 #include "node_handler.h"
 
 #include "core/python_runtime.h"
+#include "js_events.h"
 
 namespace node_asgi {
 
@@ -30,35 +31,6 @@ std::string Latin1(Napi::Value value) {
 std::string Utf8(Napi::Value value) { return value.As<Napi::String>().Utf8Value(); }
 
 uint64_t Id(const Napi::CallbackInfo& info) { return static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()); }
-
-Napi::Value ErrorObject(Napi::Env env, const PythonErrorInfo* error) {
-  if (error == nullptr) return env.Null();
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("type", error->type);
-  o.Set("message", error->message);
-  o.Set("traceback", error->traceback);
-  return o;
-}
-
-Napi::Value HeadersArray(Napi::Env env, const Headers& headers) {
-  Napi::Array flat = Napi::Array::New(env, headers.size() * 2);
-  uint32_t i = 0;
-  for (const auto& [name, value] : headers) {
-    napi_value n, v;
-    napi_create_string_latin1(env, name.data(), name.size(), &n);
-    napi_create_string_latin1(env, value.data(), value.size(), &v);
-    flat.Set(i++, Napi::Value(env, n));
-    flat.Set(i++, Napi::Value(env, v));
-  }
-  return flat;
-}
-
-Napi::Value BodyBuffer(Napi::Env env, std::string&& bytes) {
-  if (bytes.size() < 4096) return Napi::Buffer<char>::Copy(env, bytes.data(), bytes.size());
-  auto* owned = new std::string(std::move(bytes));
-  return Napi::Buffer<char>::New(env, owned->data(), owned->size(),
-                                 [](Napi::Env, char*, std::string* s) { delete s; }, owned);
-}
 
 }  // namespace
 
@@ -241,63 +213,16 @@ void DeliverToJs(Napi::Env env, Napi::Function callback, HandlerContext* context
   std::vector<ToJs> messages = context->bridge->TakeForJs();
   NativeHandler* handler = context->handler;
   if (handler == nullptr || messages.empty()) return;
-  Napi::Array events = Napi::Array::New(env, messages.size() * 4);
-  uint32_t i = 0;
   bool exited = false;
-  for (ToJs& m : messages) {
-    Napi::Value a = env.Undefined(), b = env.Undefined();
-    switch (m.kind) {
-      case ToJs::Kind::kResponseStart:
-        a = Napi::Number::New(env, m.status);
-        b = HeadersArray(env, m.headers);
-        break;
-      case ToJs::Kind::kResponseBody:
-        a = BodyBuffer(env, std::move(m.bytes));
-        b = Napi::Number::New(env, (m.flag ? 1 : 0) | (m.flag2 ? 2 : 0));
-        break;
-      case ToJs::Kind::kRequestDone:
-        a = Napi::Boolean::New(env, m.flag);
-        break;
-      case ToJs::Kind::kLog:
-        a = Napi::Number::New(env, m.number);
-        b = Napi::String::New(env, m.bytes);
-        break;
-      case ToJs::Kind::kWsAccept:
-        a = m.flag ? Napi::Value(Napi::String::New(env, m.bytes)) : env.Null();
-        b = HeadersArray(env, m.headers);
-        break;
-      case ToJs::Kind::kWsSend:
-        a = BodyBuffer(env, std::move(m.bytes));
-        b = Napi::Number::New(env, (m.flag ? 1 : 0) | (m.flag2 ? 2 : 0));
-        break;
-      case ToJs::Kind::kWsClose:
-        a = Napi::Number::New(env, m.number);
-        b = Napi::String::New(env, m.bytes);
-        break;
-      case ToJs::Kind::kLoopExited:
-        exited = true;
-        a = ErrorObject(env, m.error.get());
-        break;
-      case ToJs::Kind::kStartFailed:
-      case ToJs::Kind::kAppError:
-        a = ErrorObject(env, m.error.get());
-        break;
-      default:
-        break;
-    }
-    events.Set(i++, Napi::Number::New(env, static_cast<int>(m.kind)));
-    events.Set(i++, Napi::Number::New(env, static_cast<double>(m.id)));
-    events.Set(i++, a);
-    events.Set(i++, b);
-  }
+  napi_value events = EventsArray(env, messages, &exited);
   if (exited) {
     handler->loop_exited_ = true;
     handler->loop_->Join();  // the thread has posted its last message and is ending
   }
-  try {
-    callback.Call({events});
-  } catch (const Napi::Error& e) {
-    e.ThrowAsJavaScriptException();  // reported by Node as an uncaught exception
+  if (events != nullptr) {
+    napi_value recv = nullptr;
+    // A JS exception from the callback stays pending: Node reports it as uncaught.
+    if (napi_get_undefined(env, &recv) == napi_ok) napi_call_function(env, recv, callback, 1, &events, nullptr);
   }
   if (exited && handler->tsfn_live_ && context->handler == handler) {
     handler->bridge_->SetJsWaker(nullptr);
