@@ -39,6 +39,7 @@ class PythonHandler extends EventEmitter {
   /** 'new' | 'starting' | 'started' | 'closing' | 'closed' | 'failed' */
   get state () { return this.#state }
 
+  /** The addon object (internal: the request cycles call it). */
   get native () { return this.#native }
 
   /** Loads the app and runs lifespan startup. Idempotent: later calls return the same promise. */
@@ -66,6 +67,7 @@ class PythonHandler extends EventEmitter {
           responseHighWater: o.responseHighWater
         })
       } catch (err) {
+        this.#native?.unref() // no loop thread: nothing will settle this handler later
         this.#fail(err)
       }
     })
