@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the JS test suite against an AddressSanitizer + UBSan build of the addon. Node and Python are
 # not instrumented, so the ASan runtime is preloaded; leak checking is off (V8 and CPython keep
-# process-lifetime allocations). The normal build is restored afterwards.
+# process-lifetime allocations) and the quarantine is small, so that the RSS bounds the tests
+# assert still hold. The normal build is restored afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 restore() { echo "test:asan: restoring the normal build"; node scripts/build.js >/dev/null; }
@@ -9,6 +10,6 @@ trap restore EXIT
 NODE_ASGI_SANITIZE=address node scripts/build.js
 ASAN_LIB=$(gcc -print-file-name=libasan.so)
 UBSAN_LIB=$(gcc -print-file-name=libubsan.so)
-export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:allow_user_segv_handler=1:handle_segv=0:detect_odr_violation=0:verify_asan_link_order=0"
+export ASAN_OPTIONS="detect_leaks=0:quarantine_size_mb=8:abort_on_error=1:allow_user_segv_handler=1:handle_segv=0:detect_odr_violation=0:verify_asan_link_order=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 LD_PRELOAD="$ASAN_LIB $UBSAN_LIB" node --test --test-concurrency=1 "${@:-test/}"
