@@ -33,8 +33,8 @@ const CONNECTIONS = Number(flags.connections)
 const ROUNDS = Number(flags.rounds)
 const WARMUP = Number(flags.warmup)
 
-function nodeAsgi (app) {
-  return (port) => [process.execPath, [path.join(ROOT, 'bin/node-asgi.js'), app, '--app-dir', APPS, '--port', String(port), '--no-access-log', '--log-level', 'warning']]
+function nodeAsgi (app, loop = 'asyncio') {
+  return (port) => [process.execPath, [path.join(ROOT, 'bin/node-asgi.js'), app, '--app-dir', APPS, '--port', String(port), '--no-access-log', '--log-level', 'warning', '--loop', loop]]
 }
 function uvicorn (app) {
   return (port) => [PYTHON, ['-m', 'uvicorn', app, '--app-dir', APPS, '--port', String(port), '--loop', 'uvloop', '--http', 'httptools', '--ws', 'websockets', '--no-access-log', '--log-level', 'warning']]
@@ -55,6 +55,7 @@ const WORKLOADS = {
     servers: {
       'node:http': (port) => [process.execPath, [path.join(__dirname, 'node_hello.js'), String(port)]],
       'node-asgi': nodeAsgi('bench_apps:hello'),
+      'node-asgi uvloop': nodeAsgi('bench_apps:hello', 'uvloop'),
       uvicorn: uvicorn('bench_apps:hello'),
       '@platformatic/python-node': platformatic('bench_apps:hello')
     }
@@ -65,6 +66,7 @@ const WORKLOADS = {
     url: '/items/42?q=bench',
     servers: {
       'node-asgi': nodeAsgi('bench_apps:fastapi_app'),
+      'node-asgi uvloop': nodeAsgi('bench_apps:fastapi_app', 'uvloop'),
       uvicorn: uvicorn('bench_apps:fastapi_app'),
       '@platformatic/python-node': platformatic('bench_apps:fastapi_app')
     }
@@ -73,13 +75,13 @@ const WORKLOADS = {
     title: 'WebSocket echo, 1 connection, 64 messages in flight (messages/s)',
     load: 'ws',
     ws: { connections: 1, window: 64 },
-    servers: { 'node-asgi': nodeAsgi('bench_apps:ws_echo'), uvicorn: uvicorn('bench_apps:ws_echo') }
+    servers: { 'node-asgi': nodeAsgi('bench_apps:ws_echo'), 'node-asgi uvloop': nodeAsgi('bench_apps:ws_echo', 'uvloop'), uvicorn: uvicorn('bench_apps:ws_echo') }
   },
   ws10: {
     title: 'WebSocket echo, 10 connections, 64 messages in flight each (messages/s)',
     load: 'ws',
     ws: { connections: 10, window: 64 },
-    servers: { 'node-asgi': nodeAsgi('bench_apps:ws_echo'), uvicorn: uvicorn('bench_apps:ws_echo') }
+    servers: { 'node-asgi': nodeAsgi('bench_apps:ws_echo'), 'node-asgi uvloop': nodeAsgi('bench_apps:ws_echo', 'uvloop'), uvicorn: uvicorn('bench_apps:ws_echo') }
   },
   inprocess1: {
     title: 'in-process handleRequest(), 1 in flight (calls/s)',

@@ -226,6 +226,7 @@ class PythonHandler extends EventEmitter {
 
   #onEvents (events) {
     let started = null // cycles whose response head arrived in this batch
+    let corked = null // WebSockets whose frames of this batch go out in one write
     for (let i = 0; i < events.length; i += 4) {
       const kind = events[i]
       const cycle = this.#cycles.get(events[i + 1])
@@ -248,11 +249,19 @@ class PythonHandler extends EventEmitter {
         case Events.CLOSED: break
         case Events.LOOP_EXITED: this.#loopExited(a); break
         case Events.WS_ACCEPT: cycle?.onAccept(a, b); break
-        case Events.WS_SEND: cycle?.onSend(a, b); break
+        case Events.WS_SEND:
+          if (cycle === undefined) break
+          if (cycle.cork()) {
+            if (corked === null) corked = [cycle]
+            else corked.push(cycle)
+          }
+          cycle.onSend(a, b)
+          break
         case Events.WS_CLOSE: cycle?.onClose(a, b); break
       }
     }
     if (started !== null) for (const cycle of started) cycle.flushHead?.()
+    if (corked !== null) for (const cycle of corked) cycle.uncork()
   }
 
   #finish (id, abort) {

@@ -86,6 +86,7 @@ class WebSocketCycle {
     this.pingTimer = null
     this.pongTimer = null // set while a pong is awaited
     this.shuttingDown = false // handler.close() began
+    this.corked = false // the socket is corked until the end of the current event batch
     this.onEarlyClose = () => this.disconnect(CLOSE_ABNORMAL, '')
   }
 
@@ -154,6 +155,20 @@ class WebSocketCycle {
     clearInterval(this.pingTimer)
     clearTimeout(this.pongTimer)
     this.pongTimer = null
+  }
+
+  /** Corks the socket for the rest of a batch of events; true when this call corked it. */
+  cork () {
+    const socket = this.ws?._socket
+    if (this.corked || !socket || socket.destroyed) return false
+    socket.cork()
+    this.corked = true
+    return true
+  }
+
+  uncork () {
+    this.corked = false
+    this.ws?._socket?.uncork()
   }
 
   onSend (data, flags) {
