@@ -215,19 +215,63 @@ class Server:
         self.loop.stop()
 
 
-class HttpCycle:
-    """One HTTP request/response: the app's receive() and send(), and the state between them."""
+class Cycle:
+    """What HTTP and WebSocket cycles share: identity, the future receive() waits on, and the
+    flow control of send() (wait for Node's drain acknowledgement above the high-water mark)."""
 
-    __slots__ = (
-        "server", "channel", "id", "scope", "body", "more_body", "body_delivered", "paused",
-        "disconnected", "response_started", "response_complete", "waiter", "pending", "drain_waiter", "task",
-    )
+    __slots__ = ("server", "channel", "id", "scope", "task", "waiter", "pending", "drain_waiter")
 
-    def __init__(self, server, cycle_id, scope, body_complete):
+    def __init__(self, server, cycle_id, scope):
         self.server = server
         self.channel = server.channel
         self.id = cycle_id
         self.scope = scope
+        self.task = None
+        self.waiter = None  # future receive() waits on
+        self.pending = 0  # bytes sent to Node and not yet acknowledged as drained
+        self.drain_waiter = None  # future send() waits on while Node's socket is congested
+
+    def on_drained(self):
+        waiter = self.drain_waiter
+        if waiter is not None:
+            self.drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def wake(self):
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self):
+        self.waiter = waiter = self.server.loop.create_future()
+        try:
+            await waiter
+        finally:
+            if self.waiter is waiter:
+                self.waiter = None
+
+    async def sent(self, pending):
+        """Records `pending` unacknowledged bytes; above the high-water mark, waits for the drain."""
+        if pending > self.channel.response_high_water:
+            self.pending = 0
+            self.drain_waiter = waiter = self.server.loop.create_future()
+            await waiter
+        else:
+            self.pending = pending
+
+
+class HttpCycle(Cycle):
+    """One HTTP request/response: the app's receive() and send(), and the state between them."""
+
+    __slots__ = (
+        "body", "more_body", "body_delivered", "paused", "disconnected", "response_started", "response_complete",
+    )
+
+    def __init__(self, server, cycle_id, scope, body_complete):
+        super().__init__(server, cycle_id, scope)
         self.body = []  # chunks received from Node, not yet given to the app
         self.more_body = not body_complete
         self.body_delivered = False  # the final http.request message was returned
@@ -235,9 +279,6 @@ class HttpCycle:
         self.disconnected = False
         self.response_started = False
         self.response_complete = False
-        self.waiter = None  # future receive() waits on
-        self.pending = 0  # response bytes sent to Node and not yet acknowledged as drained
-        self.drain_waiter = None  # future send() waits on while Node's socket is congested
 
     async def run(self, app):
         abort = False
@@ -285,28 +326,6 @@ class HttpCycle:
         self.wake()
         self.on_drained()
 
-    def on_drained(self):
-        waiter = self.drain_waiter
-        if waiter is not None:
-            self.drain_waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def wake(self):
-        waiter = self.waiter
-        if waiter is not None:
-            self.waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-
-    async def wait(self):
-        self.waiter = waiter = self.server.loop.create_future()
-        try:
-            await waiter
-        finally:
-            if self.waiter is waiter:
-                self.waiter = None
-
     # -- the ASGI callables ---------------------------------------------------------------------
 
     async def receive(self):
@@ -351,12 +370,8 @@ class HttpCycle:
             if pending < 0:
                 self.response_complete = True
                 self.wake()
-            elif pending > self.channel.response_high_water:
-                self.pending = 0
-                self.drain_waiter = waiter = self.server.loop.create_future()
-                await waiter
             else:
-                self.pending = pending
+                await self.sent(pending)
         else:
             raise RuntimeError(f"Unexpected ASGI message '{message_type}' sent, after response already completed.")
 
@@ -365,22 +380,17 @@ class ClientDisconnected(OSError):
     """Raised by a WebSocket send() once the connection is closed (uvicorn's name for it)."""
 
 
-class WebSocketCycle:
+class WebSocketCycle(Cycle):
     """One WebSocket connection: the handshake the app answers, then messages both ways."""
 
     __slots__ = (
-        "server", "channel", "id", "scope", "queue", "waiter", "connect_delivered", "accepted",
-        "denial_started", "denial_complete", "closed", "disconnect_message", "paused", "pending",
-        "drain_waiter", "task",
+        "queue", "connect_delivered", "accepted", "denial_started", "denial_complete", "closed",
+        "disconnect_message", "paused",
     )
 
     def __init__(self, server, cycle_id, scope):
-        self.server = server
-        self.channel = server.channel
-        self.id = cycle_id
-        self.scope = scope
-        self.queue = collections.deque()  # websocket.receive / websocket.disconnect messages
-        self.waiter = None
+        super().__init__(server, cycle_id, scope)
+        self.queue = collections.deque()  # websocket.receive messages not yet received
         self.connect_delivered = False
         self.accepted = False
         self.denial_started = False  # websocket.http.response.start was sent
@@ -388,8 +398,6 @@ class WebSocketCycle:
         self.closed = False  # the app sent websocket.close (or its denial response completed)
         self.disconnect_message = None  # set once the connection is gone
         self.paused = False  # Node paused reading: tell it to resume when the queue is drained
-        self.pending = 0
-        self.drain_waiter = None
 
     async def run(self, app):
         abort = False
@@ -440,20 +448,6 @@ class WebSocketCycle:
             self.wake()
         self.on_drained()
 
-    def on_drained(self):
-        waiter = self.drain_waiter
-        if waiter is not None:
-            self.drain_waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def wake(self):
-        waiter = self.waiter
-        if waiter is not None:
-            self.waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-
     # -- the ASGI callables ---------------------------------------------------------------------
 
     async def receive(self):
@@ -464,12 +458,7 @@ class WebSocketCycle:
             if self.paused:
                 self.paused = False
                 self.channel.resume_body(self.id)
-            self.waiter = waiter = self.server.loop.create_future()
-            try:
-                await waiter
-            finally:
-                if self.waiter is waiter:
-                    self.waiter = None
+            await self.wait()
         if self.queue:
             message = self.queue.popleft()
             if self.paused and not self.queue:
@@ -487,13 +476,7 @@ class WebSocketCycle:
         channel = self.channel
         if self.accepted:
             if message_type == "websocket.send":
-                pending = channel.ws_send(self.id, message, self.pending)
-                if pending > channel.response_high_water:
-                    self.pending = 0
-                    self.drain_waiter = waiter = self.server.loop.create_future()
-                    await waiter
-                else:
-                    self.pending = pending
+                await self.sent(channel.ws_send(self.id, message, self.pending))
             elif message_type == "websocket.close":
                 channel.ws_close(self.id, message)
                 self.closed = True
