@@ -14,7 +14,7 @@ function load () {
   return {
     addon: require(addonPath),
     python: JSON.parse(fs.readFileSync(infoPath, 'utf8')),
-    runtimePath: path.join(root, 'src/python/node_asgi_runtime.py')
+    runtimePath: path.join(root, 'src/python/node_asgi_runtime/__init__.py')
   }
 }
 

@@ -55,7 +55,11 @@ static py::module_ LoadRuntime(const std::string& path) {
   const char* name = "_node_asgi_runtime";
   if (modules.contains(name)) return modules[name];
   py::module_ util = py::module_::import("importlib.util");
-  py::object spec = util.attr("spec_from_file_location")(name, path);
+  // The runtime is a package (src/python/node_asgi_runtime/): its submodules import relatively.
+  py::object os_path = py::module_::import("os.path");
+  py::list search;
+  search.append(os_path.attr("dirname")(path));
+  py::object spec = util.attr("spec_from_file_location")(name, path, py::arg("submodule_search_locations") = search);
   py::object module = util.attr("module_from_spec")(spec);
   modules[name] = module;
   try {

@@ -1,5 +1,5 @@
 // The thread that owns one handler's asyncio loop: it takes the GIL, loads the Python runtime
-// (src/python/node_asgi_runtime.py), and runs it until shutdown; whatever way it ends, it reports
+// (the src/python/node_asgi_runtime package), and runs it until shutdown; whatever way it ends, it reports
 // kLoopExited to JS so that no request is left waiting.
 #pragma once
 
@@ -13,7 +13,7 @@
 namespace node_asgi {
 
 struct LoopConfig {
-  std::string runtime_path;  // absolute path of node_asgi_runtime.py
+  std::string runtime_path;  // absolute path of node_asgi_runtime/__init__.py
   std::string app;           // "module:attribute"
   std::string app_dir;       // put first on sys.path
   bool factory = false;
