@@ -145,6 +145,19 @@ export class PythonHandler extends EventEmitter {
   upgradeListener (): (req: IncomingMessage, socket: Duplex, head: Buffer) => void
   /** Installs `listener()` (on `'request'`) and `upgradeListener()` (on `'upgrade'`); returns `server`. */
   attach<S extends Server> (server: S): S
+  /**
+   * A node:http server already serving this handler (requests and WebSockets) with the CLI's
+   * hardening: a connection sending no complete head within `timeoutHeaders` seconds (default 30)
+   * is closed, idle keep-alive connections close after `timeoutKeepAlive` (default 5), heads over
+   * `maxHeaderSize` bytes (default 16384) or with more than `maxHeaderCount` fields get 431, and
+   * there is no overall request timeout. `listener` may wrap the request listener.
+   */
+  createServer (options?: {
+    timeoutKeepAlive?: number
+    timeoutHeaders?: number
+    maxHeaderSize?: number
+    listener?: ((listener: (req: IncomingMessage, res: ServerResponse) => void) => (req: IncomingMessage, res: ServerResponse) => void) | null
+  }): Server
   /** Runs one request through the app in-process, without sockets. */
   handleRequest (request?: InProcessRequest): Promise<InProcessResponse>
   /**

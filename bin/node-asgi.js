@@ -2,7 +2,6 @@
 'use strict'
 // node-asgi's command line: serves an ASGI app over HTTP like uvicorn, with uvicorn's option names,
 // defaults and exit codes (3 when startup fails).
-const http = require('node:http')
 const { parseArgs } = require('node:util')
 const { PythonHandler } = require('../lib')
 const { LEVELS } = require('../lib/logger')
@@ -167,16 +166,12 @@ async function main () {
   const log = handler.logger
   log.info(`Started server process [${process.pid}]`)
 
-  const listener = handler.listener()
-  const server = http.createServer({
+  const server = handler.createServer({
+    timeoutKeepAlive: args.timeoutKeepAlive,
+    timeoutHeaders: args.timeoutHeaders,
     maxHeaderSize: args.maxHeaderSize,
-    requestTimeout: 0, // a request may take as long as the app likes
-    headersTimeout: args.timeoutHeaders * 1000,
-    connectionsCheckingInterval: Math.min(1000, args.timeoutHeaders * 1000),
-    keepAliveTimeout: args.timeoutKeepAlive * 1000
-  }, args.accessLog && log.enabled(LEVELS.info) ? withAccessLog(listener, log) : listener)
-  server.maxHeadersCount = args.limitRequestFields + 1 // so that one too many is seen (431), not dropped
-  server.on('upgrade', handler.upgradeListener())
+    listener: args.accessLog && log.enabled(LEVELS.info) ? (listener) => withAccessLog(listener, log) : null
+  })
 
   let stopping = null
   const stop = (signal) => {

@@ -9,7 +9,8 @@ const { Logger } = require('./logger')
 const { NodeHttpCycle, BufferedHttpCycle } = require('./http_cycle')
 const { WebSocketCycle, invalidHandshake, rejectHandshake } = require('./ws_cycle')
 
-const { STATUS_CODES } = require('node:http')
+const http = require('node:http')
+const { STATUS_CODES } = http
 
 const State = Object.freeze({ NEW: 'new', STARTING: 'starting', STARTED: 'started', CLOSING: 'closing', CLOSED: 'closed', FAILED: 'failed' })
 
@@ -123,6 +124,32 @@ class PythonHandler extends EventEmitter {
   attach (server) {
     if (!server || typeof server.on !== 'function') throw new TypeError('node-asgi: attach() expects a node:http or node:https server')
     server.on('request', this.listener())
+    server.on('upgrade', this.upgradeListener())
+    return server
+  }
+
+  /**
+   * A node:http server already serving this handler (requests and WebSockets), with the CLI's
+   * hardening: no request head within `timeoutHeaders` seconds closes the connection, idle
+   * keep-alive connections close after `timeoutKeepAlive`, heads over `maxHeaderSize` bytes or
+   * with more than the handler's `maxHeaderCount` fields get 431, and no overall request timeout
+   * (an app may take as long as it likes). `listener` wraps the request listener (access logs).
+   */
+  createServer ({ timeoutKeepAlive = 5, timeoutHeaders = 30, maxHeaderSize = 16384, listener = null } = {}) {
+    const seconds = (name, v) => {
+      if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new TypeError(`node-asgi: createServer() option '${name}' must be a number of seconds > 0, got ${v}`)
+      return v * 1000
+    }
+    if (!Number.isInteger(maxHeaderSize) || maxHeaderSize < 1024) throw new TypeError(`node-asgi: createServer() option 'maxHeaderSize' must be an integer >= 1024, got ${maxHeaderSize}`)
+    const headersTimeout = seconds('timeoutHeaders', timeoutHeaders)
+    const server = http.createServer({
+      maxHeaderSize,
+      requestTimeout: 0,
+      headersTimeout,
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+      keepAliveTimeout: seconds('timeoutKeepAlive', timeoutKeepAlive)
+    }, listener ? listener(this.listener()) : this.listener())
+    server.maxHeadersCount = this.options.maxHeaderCount + 1 // one too many is seen (431), not dropped
     server.on('upgrade', this.upgradeListener())
     return server
   }
