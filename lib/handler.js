@@ -6,7 +6,7 @@ const { normalizeOptions } = require('./options')
 const { native: loadNative, Events } = require('./native')
 const { PythonError } = require('./errors')
 const { Logger } = require('./logger')
-const { NodeHttpCycle, BufferedHttpCycle } = require('./http_cycle')
+const { NodeHttpCycle, BufferedHttpCycle, respondPlain } = require('./http_cycle')
 const { WebSocketCycle, invalidHandshake, rejectHandshake } = require('./ws_cycle')
 
 const http = require('node:http')
@@ -347,13 +347,6 @@ class PythonHandler extends EventEmitter {
     }
     if (!closing && this.listenerCount('error') > 0 && info) this.emit('error', error)
   }
-}
-
-/** A short text/plain response that also closes the connection (the request body may be unread). */
-function respondPlain (res, status) {
-  const body = STATUS_CODES[status]
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' })
-  res.end(body)
 }
 
 function normalizeRequest (request, rootPath) {

@@ -2,6 +2,7 @@
 // One HTTP request's JS half: feeds the request body to the loop thread (pausing above a
 // high-water mark until the app receives) and writes the app's response as it arrives (telling
 // the app to wait while the socket is congested). JS thread only.
+const { STATUS_CODES } = require('node:http')
 const { MORE_BODY, WANTS_DRAIN } = require('./native')
 
 function hasRequestBody (headers) {
@@ -22,6 +23,13 @@ function declaredLength (flatHeaders) {
     }
   }
   return null
+}
+
+/** A short text/plain response that also closes the connection (the request body may be unread). */
+function respondPlain (res, status) {
+  const body = STATUS_CODES[status]
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' })
+  res.end(body)
 }
 
 /** Serves a node:http (or Express) request/response pair. */
@@ -90,16 +98,10 @@ class NodeHttpCycle {
     req.off('end', this.onEnd)
     req.pause()
     this.disconnected = true
-    this.handler.native.disconnect(this.id)
-    if (this.started || res.headersSent) {
-      this.aborted = true
-      res.destroy()
-      return
-    }
     this.aborted = true
-    const body = 'Payload Too Large'
-    res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, connection: 'close' })
-    res.end(body)
+    this.handler.native.disconnect(this.id)
+    if (this.started || res.headersSent) res.destroy()
+    else respondPlain(res, 413)
   }
 
   onClose () {
@@ -274,4 +276,4 @@ class BufferedHttpCycle {
   }
 }
 
-module.exports = { NodeHttpCycle, BufferedHttpCycle }
+module.exports = { NodeHttpCycle, BufferedHttpCycle, respondPlain }
