@@ -39,11 +39,15 @@ function nodeAsgi (app, loop = 'asyncio') {
 function uvicorn (app) {
   return (port) => [PYTHON, ['-m', 'uvicorn', app, '--app-dir', APPS, '--port', String(port), '--loop', 'uvloop', '--http', 'httptools', '--ws', 'websockets', '--no-access-log', '--log-level', 'warning']]
 }
+// The incumbent, when installed here or in the directory the bench runs from; else skipped.
 function platformatic (app) {
-  let available = false
-  try { require.resolve('@platformatic/python-node', { paths: [ROOT] }); available = true } catch {}
-  if (!available) return null
-  return (port) => [process.execPath, [path.join(__dirname, 'platformatic_server.js'), app, String(port)]]
+  let modulePath
+  try {
+    modulePath = require.resolve('@platformatic/python-node', { paths: [ROOT, process.cwd()] })
+  } catch {
+    return null
+  }
+  return (port) => [process.execPath, [path.join(__dirname, 'platformatic_server.js'), app, String(port), modulePath]]
 }
 
 // Each workload: the servers it compares and how load is applied.
@@ -179,7 +183,8 @@ async function measureServer (workload, command) {
     const after = procStats(child.pid)
     return { ...result, cpu: (after.cpu - before.cpu) / elapsed, rss: after.hwm }
   } catch (err) {
-    throw new Error(`${err.message}\n${stderr.slice(-1000)}`)
+    const reason = stderr.trim().split('\n').pop()
+    throw new Error(reason ? `${err.message}: ${reason}` : err.message)
   } finally {
     child.kill('SIGKILL')
     await new Promise((resolve) => child.exitCode !== null ? resolve() : child.once('exit', resolve))
