@@ -59,14 +59,32 @@ NativeHandler::NativeHandler(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   tsfn_live_ = true;
   Tsfn tsfn = tsfn_;
   bridge_->SetJsWaker([tsfn]() mutable { tsfn.NonBlockingCall(); });
-  env.AddCleanupHook([bridge = bridge_]() { bridge->SetJsWaker(nullptr); });
+  // If the environment goes away first (a worker exits), stop waking it. Raw N-API: the hook is
+  // removed when the handler goes first, and must not be touched after it ran.
+  cleanup_ = new EnvCleanup{bridge_, this};
+  if (napi_add_env_cleanup_hook(env, &NativeHandler::OnEnvCleanup, cleanup_) != napi_ok) {
+    delete cleanup_;
+    cleanup_ = nullptr;
+  }
 }
 
 NativeHandler::~NativeHandler() { Detach(); }
 
+void NativeHandler::OnEnvCleanup(void* arg) {
+  auto* cleanup = static_cast<EnvCleanup*>(arg);
+  cleanup->bridge->SetJsWaker(nullptr);
+  cleanup->handler->cleanup_ = nullptr;
+  delete cleanup;
+}
+
 // Stops talking to JS: the loop thread may still be running (it holds its own references) and
 // is told to shut down at once; its later messages are dropped.
 void NativeHandler::Detach() {
+  if (cleanup_ != nullptr) {  // the hook holds the bridge (and its eventfd): let them go
+    napi_remove_env_cleanup_hook(Env(), &NativeHandler::OnEnvCleanup, cleanup_);
+    delete cleanup_;
+    cleanup_ = nullptr;
+  }
   if (context_) context_->handler = nullptr;
   bridge_->SetJsWaker(nullptr);
   if (loop_ && !loop_exited_) bridge_->PushToLoop(ToLoop(ToLoop::Kind::kShutdown));
@@ -224,11 +242,7 @@ void DeliverToJs(Napi::Env env, Napi::Function callback, HandlerContext* context
     // A JS exception from the callback stays pending: Node reports it as uncaught.
     if (napi_get_undefined(env, &recv) == napi_ok) napi_call_function(env, recv, callback, 1, &events, nullptr);
   }
-  if (exited && handler->tsfn_live_ && context->handler == handler) {
-    handler->bridge_->SetJsWaker(nullptr);
-    handler->tsfn_live_ = false;
-    handler->tsfn_.Release();
-  }
+  if (exited && context->handler == handler) handler->Detach();  // nothing more will come
 }
 
 }  // namespace node_asgi

@@ -41,7 +41,14 @@ class NativeHandler : public Napi::ObjectWrap<NativeHandler> {
 
   void Detach();
 
+  struct EnvCleanup {
+    std::shared_ptr<Bridge> bridge;
+    NativeHandler* handler;
+  };
+  static void OnEnvCleanup(void* arg);
+
   std::shared_ptr<Bridge> bridge_ = std::make_shared<Bridge>();
+  EnvCleanup* cleanup_ = nullptr;  // registered env cleanup hook, until it runs or is removed
   std::unique_ptr<LoopThread> loop_;
   std::unique_ptr<HandlerContext> context_;
   Tsfn tsfn_;
