@@ -147,15 +147,22 @@ static void RequireDict(py::handle message, const char* message_type) {
                          TypeName(message));
 }
 
+// An int field of a message (bools refused), for `status` and `code`. `what` is "ASGI '<type>'
+// message '<key>'", the start of every error.
+static long IntField(PyObject* value, const std::string& what) {
+  if (!PyLong_Check(value) || PyBool_Check(value))
+    throw py::type_error(what + " must be an int, got " + TypeName(value));
+  long n = PyLong_AsLong(value);
+  if (n == -1 && PyErr_Occurred()) throw py::error_already_set();
+  return n;
+}
+
 void ParseResponseStart(py::handle message, int* status, Headers* headers, const char* message_type) {
   RequireDict(message, message_type);
   const std::string prefix = std::string("ASGI '") + message_type + "' message ";
   PyObject* status_obj = PyDict_GetItemString(message.ptr(), "status");  // borrowed
   if (status_obj == nullptr) throw py::key_error(prefix + "is missing 'status'");
-  if (!PyLong_Check(status_obj) || PyBool_Check(status_obj))
-    throw py::type_error(prefix + "'status' must be an int, got " + TypeName(status_obj));
-  long value = PyLong_AsLong(status_obj);
-  if (value == -1 && PyErr_Occurred()) throw py::error_already_set();
+  long value = IntField(status_obj, prefix + "'status'");
   if (value < 100 || value > 999)
     throw py::value_error(prefix + "'status' must be between 100 and 999, got " + std::to_string(value));
   *status = static_cast<int>(value);
@@ -222,10 +229,7 @@ void ParseWebSocketClose(py::handle message, int* code, std::string* reason) {
   *code = 1000;
   PyObject* code_obj = PyDict_GetItemString(message.ptr(), "code");
   if (code_obj != nullptr && code_obj != Py_None) {
-    if (!PyLong_Check(code_obj) || PyBool_Check(code_obj))
-      throw py::type_error("ASGI 'websocket.close' message 'code' must be an int, got " + TypeName(code_obj));
-    long value = PyLong_AsLong(code_obj);
-    if (value == -1 && PyErr_Occurred()) throw py::error_already_set();
+    long value = IntField(code_obj, "ASGI 'websocket.close' message 'code'");
     bool valid = (value >= 1000 && value <= 1014 && value != 1004 && value != 1005 && value != 1006) ||
                  (value >= 3000 && value <= 4999);
     if (!valid)
