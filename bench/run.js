@@ -3,11 +3,12 @@
 // `npm run bench`: node-asgi beside node:http, uvicorn and (when installed) @platformatic/python-node,
 // in one run on 127.0.0.1. Rounds alternate the servers so machine drift hits all alike; each cell
 // is the median of the rounds. Load comes from wrk (Debian; a C client that leaves Node's cores to
-// the servers), WebSocket load from a `ws` client process. Results: a table per workload on stdout,
-// and JSON + Markdown under bench/results/.
+// the servers), WebSocket load from a client process that writes pre-built frames (ws_raw_load.js,
+// for the same reason). Results: a table per workload on stdout, and JSON + Markdown under
+// bench/results/.
 //
 //   npm run bench -- [--only hello,fastapi,ws1,ws10,inprocess1,inprocess100] [--duration 10]
-//                    [--connections 50] [--rounds 3] [--warmup 2]
+//                    [--connections 50] [--rounds 3] [--warmup 2] [--ws-client frames|ws]
 const { spawn, execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const net = require('node:net')
@@ -25,13 +26,23 @@ const { values: flags } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     rounds: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '2' }
+    warmup: { type: 'string', default: '2' },
+    'ws-client': { type: 'string', default: 'frames' }
   }
 })
 const DURATION = Number(flags.duration)
 const CONNECTIONS = Number(flags.connections)
 const ROUNDS = Number(flags.rounds)
 const WARMUP = Number(flags.warmup)
+// WebSocket load: pre-built frames (ws_raw_load.js, the default: cheap enough that the servers, not
+// the client, set the pace) or the `ws` client library (ws_load.js: one JS thread parsing every
+// message, which caps one connection at about what one server core does).
+const WS_CLIENTS = { frames: 'ws_raw_load.js', ws: 'ws_load.js' }
+const WS_CLIENT = WS_CLIENTS[flags['ws-client']]
+if (WS_CLIENT === undefined) {
+  console.error(`bench: --ws-client must be one of ${Object.keys(WS_CLIENTS).join(', ')}, got '${flags['ws-client']}'`)
+  process.exit(2)
+}
 
 function nodeAsgi (app, loop = 'asyncio') {
   return (port) => [process.execPath, [path.join(ROOT, 'bin/node-asgi.js'), app, '--app-dir', APPS, '--port', String(port), '--no-access-log', '--log-level', 'warning', '--loop', loop]]
@@ -174,7 +185,7 @@ async function measureServer (workload, command) {
     const wsUrl = `ws://127.0.0.1:${port}/`
     const load = (seconds) => workload.load === 'wrk'
       ? run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url]).then(parseWrk)
-      : run(process.execPath, [path.join(__dirname, 'ws_load.js'), wsUrl, String(workload.ws.connections), String(workload.ws.window), String(seconds)]).then(JSON.parse)
+      : run(process.execPath, [path.join(__dirname, WS_CLIENT), wsUrl, String(workload.ws.connections), String(workload.ws.window), String(seconds)]).then(JSON.parse)
     if (WARMUP > 0) await load(WARMUP)
     const before = procStats(child.pid)
     const t0 = Date.now()
