@@ -3,7 +3,7 @@
 // high-water mark until the app receives) and writes the app's response as it arrives (telling
 // the app to wait while the socket is congested). JS thread only.
 const { STATUS_CODES } = require('node:http')
-const { MORE_BODY, WANTS_DRAIN } = require('./native')
+const { MORE_BODY, WANTS_DRAIN, bodyBuffer } = require('./native')
 
 function hasRequestBody (headers) {
   const length = headers['content-length']
@@ -149,21 +149,22 @@ class NodeHttpCycle {
     const { res } = this
     if (this.declared !== null && this.written + chunk.length > this.declared) {
       const fits = this.declared - this.written
-      if (fits > 0) res.write(chunk.subarray(0, fits))
+      if (fits > 0) res.write(bodyBuffer(chunk).subarray(0, fits))
       this.abort('Response content longer than Content-Length')
       return
     }
     this.written += chunk.length
     if (!(flags & MORE_BODY)) {
       if (this.declared !== null && this.written < this.declared) {
-        if (chunk.length) res.write(chunk)
+        if (chunk.length) res.write(chunk, 'latin1')
         this.abort('Response content shorter than Content-Length')
         return
       }
-      res.end(chunk.length ? chunk : undefined)
+      if (chunk.length) res.end(chunk, 'latin1')
+      else res.end()
       return
     }
-    const ok = chunk.length === 0 || res.write(chunk)
+    const ok = chunk.length === 0 || res.write(chunk, 'latin1')
     if (flags & WANTS_DRAIN) {
       if (ok) this.handler.native.drained(this.id)
       else res.once('drain', () => this.handler.native.drained(this.id))
@@ -242,7 +243,7 @@ class BufferedHttpCycle {
   }
 
   onResponseBody (chunk, flags) {
-    if (chunk.length) this.chunks.push(chunk)
+    if (chunk.length) this.chunks.push(bodyBuffer(chunk))
     if (flags & WANTS_DRAIN) this.handler.native.drained(this.id)
   }
 

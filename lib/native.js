@@ -47,4 +47,12 @@ const MORE_BODY = 1
 const TEXT = 1
 const WANTS_DRAIN = 2
 
-module.exports = { native, Events, MORE_BODY, TEXT, WANTS_DRAIN }
+/**
+ * A RESPONSE_BODY chunk as a Buffer. The addon delivers chunks under 4 KiB as latin-1 strings
+ * (one char per byte, so byte-exact; cheaper to make than Buffers), larger ones as Buffers.
+ */
+function bodyBuffer (chunk) {
+  return typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk
+}
+
+module.exports = { native, Events, MORE_BODY, TEXT, WANTS_DRAIN, bodyBuffer }

@@ -12,7 +12,7 @@ const WS_LIB = path.join(path.dirname(require.resolve('ws/package.json')), 'lib'
 const subprotocol = require(path.join(WS_LIB, 'subprotocol.js'))
 const extension = require(path.join(WS_LIB, 'extension.js'))
 const PerMessageDeflate = require(path.join(WS_LIB, 'permessage-deflate.js'))
-const { TEXT, WANTS_DRAIN, MORE_BODY } = require('./native')
+const { TEXT, WANTS_DRAIN, MORE_BODY, bodyBuffer } = require('./native')
 
 const CLOSE_NO_STATUS = 1005
 const CLOSE_ABNORMAL = 1006
@@ -202,7 +202,7 @@ class WebSocketCycle {
 
   onResponseBody (chunk, flags) {
     const { denial } = this
-    if (chunk.length) denial.chunks.push(chunk)
+    if (chunk.length) denial.chunks.push(bodyBuffer(chunk))
     if (flags & WANTS_DRAIN) this.handler.native.drained(this.id)
     if (!(flags & MORE_BODY)) {
       rejectHandshake(this.socket, denial.status, denial.headers, Buffer.concat(denial.chunks))

@@ -10,6 +10,8 @@ namespace {
 // Builds values until the first failed call; later calls are skipped and return nullptr.
 class Builder {
  public:
+  static constexpr size_t kSmallBody = 4096;
+
   explicit Builder(napi_env env) : env_(env) {}
   bool ok() const { return ok_; }
 
@@ -55,11 +57,19 @@ class Builder {
     if (ok_) ok_ = napi_set_named_property(env_, object, key, value) == napi_ok;
   }
 
+  // An HTTP response body chunk: below kSmallBody bytes, a latin-1 string (one byte per char, so
+  // byte-exact): V8 makes a small string far more cheaply than a Buffer, and node:http writes a
+  // string body together with the response head in one chunk. Larger chunks are Buffers.
+  napi_value HttpBody(std::string&& bytes) {
+    if (bytes.size() < kSmallBody) return Latin1(bytes);
+    return Body(std::move(bytes));
+  }
+
   // Small bodies are copied; larger ones are handed over without a copy.
   napi_value Body(std::string&& bytes) {
     napi_value v = nullptr;
     if (!ok_) return v;
-    if (bytes.size() < 4096) {
+    if (bytes.size() < kSmallBody) {
       void* data = nullptr;
       ok_ = napi_create_buffer_copy(env_, bytes.size(), bytes.data(), &data, &v) == napi_ok;
       return v;
@@ -115,6 +125,9 @@ napi_value EventsArray(napi_env env, std::vector<ToJs>& messages, bool* loop_exi
         b = js.Headers(m.headers);
         break;
       case ToJs::Kind::kResponseBody:
+        a = js.HttpBody(std::move(m.bytes));
+        b = js.Number(Flags(m.flag, m.flag2));
+        break;
       case ToJs::Kind::kWsSend:
         a = js.Body(std::move(m.bytes));
         b = js.Number(Flags(m.flag, m.flag2));
