@@ -13,7 +13,8 @@
         "src/core/scope.cc",
         "src/core/python_runtime.cc",
         "src/core/loop_thread.cc",
-        "src/core/channel.cc"
+        "src/core/channel.cc",
+        "src/core/channel_methods.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -3,6 +3,7 @@
 
 #include <pybind11/embed.h>
 
+#include "channel_methods.h"
 #include "conversions.h"
 
 namespace node_asgi {
@@ -140,25 +141,18 @@ using node_asgi::Channel;
 
 PYBIND11_EMBEDDED_MODULE(_node_asgi, m) {
   m.doc() = "node-asgi's bridge between the asyncio loop thread and Node.js (internal)";
-  py::class_<Channel, std::shared_ptr<Channel>>(m, "Channel")
-      .def_property_readonly("fd", &Channel::fd)
+  py::class_<Channel, std::shared_ptr<Channel>> channel(m, "Channel");
+  channel.def_property_readonly("fd", &Channel::fd)
       .def_property_readonly("response_high_water", &Channel::response_high_water)
-      .def("take", &Channel::Take)
-      .def("response_start", &Channel::ResponseStart, py::arg("id"), py::arg("message"), py::arg("websocket") = false)
-      .def("response_body", &Channel::ResponseBody, py::arg("id"), py::arg("message"), py::arg("pending"),
-           py::arg("websocket") = false)
       .def("ws_accept", &Channel::WsAccept)
-      .def("ws_send", &Channel::WsSend)
       .def("ws_close", &Channel::WsClose)
-      .def("resume_body", &Channel::ResumeBody)
-      .def("request_done", &Channel::RequestDone)
       .def("app_error", &Channel::AppError)
       .def("log", &Channel::Log)
       .def("started", &Channel::Started)
       .def("start_failed", &Channel::StartFailed)
       .def("closed", &Channel::Closed)
-      .def("set_flush_scheduler", &Channel::SetFlushScheduler)
-      .def("flush", &Channel::Flush);
+      .def("set_flush_scheduler", &Channel::SetFlushScheduler);
+  node_asgi::AddFastMethods(channel);  // take, response_start/body, ws_send, resume_body, request_done, flush
   m.attr("HTTP") = int(Channel::kHttp);
   m.attr("BODY") = int(Channel::kBody);
   m.attr("DISCONNECT") = int(Channel::kDisconnect);

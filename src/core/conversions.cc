@@ -2,6 +2,8 @@
 #include "conversions.h"
 
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 namespace node_asgi {
 
@@ -106,8 +108,39 @@ bool CopyBytesLike(py::handle value, std::string* out) {
 
 static std::string TypeName(py::handle o) { return Py_TYPE(o.ptr())->tp_name; }
 
+// One [name, value] pair of a message's headers, validated and appended to `out`.
+static void ParseHeader(py::handle pair, const char* message_type, Headers* out) {
+  PyObject* p = pair.ptr();
+  bool is_pair = (PyTuple_Check(p) && PyTuple_GET_SIZE(p) == 2) || (PyList_Check(p) && PyList_GET_SIZE(p) == 2);
+  if (!is_pair)
+    throw py::type_error(std::string("ASGI '") + message_type +
+                         "' message header must be a [name, value] pair of bytes, got " + TypeName(pair));
+  py::handle name = PySequence_Fast_GET_ITEM(p, 0);
+  py::handle value = PySequence_Fast_GET_ITEM(p, 1);
+  std::pair<std::string, std::string> entry;
+  if (!CopyBytesLike(name, &entry.first))
+    throw py::type_error(std::string("ASGI '") + message_type + "' message header name must be bytes, got " +
+                         TypeName(name));
+  if (!CopyBytesLike(value, &entry.second))
+    throw py::type_error(std::string("ASGI '") + message_type + "' message header value must be bytes, got " +
+                         TypeName(value));
+  if (!IsHeaderName(entry.first)) throw std::runtime_error("Invalid HTTP header name.");
+  if (!IsHeaderValue(entry.second)) throw std::runtime_error("Invalid HTTP header value.");
+  out->push_back(std::move(entry));
+}
+
 void ParseHeaders(py::handle headers, const char* message_type, Headers* out) {
-  if (PyUnicode_Check(headers.ptr()) || PyBytes_Check(headers.ptr()) || PyDict_Check(headers.ptr()))
+  PyObject* h = headers.ptr();
+  if (PyList_Check(h) || PyTuple_Check(h)) {  // the usual shapes, indexed without an iterator
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(h);
+    out->reserve(out->size() + static_cast<size_t>(n));
+    // A list may change size if an item's conversion runs Python code (a memoryview of an
+    // exporter): re-check the size on every step.
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(h); ++i)
+      ParseHeader(py::reinterpret_borrow<py::object>(PySequence_Fast_GET_ITEM(h, i)), message_type, out);
+    return;
+  }
+  if (PyUnicode_Check(h) || PyBytes_Check(h) || PyDict_Check(h))
     throw py::type_error(std::string("ASGI '") + message_type +
                          "' message 'headers' must be an iterable of [name, value] byte pairs, got " +
                          TypeName(headers));
@@ -119,26 +152,28 @@ void ParseHeaders(py::handle headers, const char* message_type, Headers* out) {
                          "' message 'headers' must be an iterable of [name, value] byte pairs, got " +
                          TypeName(headers));
   }
-  for (; it != py::iterator::sentinel(); ++it) {
-    py::handle pair = *it;
-    PyObject* p = pair.ptr();
-    bool is_pair = (PyTuple_Check(p) && PyTuple_GET_SIZE(p) == 2) || (PyList_Check(p) && PyList_GET_SIZE(p) == 2);
-    if (!is_pair)
-      throw py::type_error(std::string("ASGI '") + message_type +
-                           "' message header must be a [name, value] pair of bytes, got " + TypeName(pair));
-    py::handle name = PySequence_Fast_GET_ITEM(p, 0);
-    py::handle value = PySequence_Fast_GET_ITEM(p, 1);
-    std::pair<std::string, std::string> entry;
-    if (!CopyBytesLike(name, &entry.first))
-      throw py::type_error(std::string("ASGI '") + message_type + "' message header name must be bytes, got " +
-                           TypeName(name));
-    if (!CopyBytesLike(value, &entry.second))
-      throw py::type_error(std::string("ASGI '") + message_type + "' message header value must be bytes, got " +
-                           TypeName(value));
-    if (!IsHeaderName(entry.first)) throw std::runtime_error("Invalid HTTP header name.");
-    if (!IsHeaderValue(entry.second)) throw std::runtime_error("Invalid HTTP header value.");
-    out->push_back(std::move(entry));
-  }
+  for (; it != py::iterator::sentinel(); ++it) ParseHeader(*it, message_type, out);
+}
+
+// The keys of ASGI messages, interned once and kept: node-asgi runs one interpreter per process
+// and never finalizes it. A lookup by interned key skips making and hashing a str per call, which
+// PyDict_GetItemString does.
+enum class Key { kStatus, kHeaders, kBody, kMoreBody, kSubprotocol, kBytes, kText, kCode, kReason, kCount };
+
+static PyObject* Field(py::handle message, Key key) {
+  static PyObject* const keys[] = {
+      PyUnicode_InternFromString("status"),      PyUnicode_InternFromString("headers"),
+      PyUnicode_InternFromString("body"),        PyUnicode_InternFromString("more_body"),
+      PyUnicode_InternFromString("subprotocol"), PyUnicode_InternFromString("bytes"),
+      PyUnicode_InternFromString("text"),        PyUnicode_InternFromString("code"),
+      PyUnicode_InternFromString("reason"),
+  };
+  static_assert(sizeof keys / sizeof keys[0] == static_cast<size_t>(Key::kCount), "one name per Key");
+  PyObject* k = keys[static_cast<int>(key)];
+  if (k == nullptr) throw std::runtime_error("node-asgi: cannot intern ASGI message keys");
+  PyObject* value = PyDict_GetItemWithError(message.ptr(), k);  // borrowed
+  if (value == nullptr && PyErr_Occurred()) throw py::error_already_set();
+  return value;
 }
 
 static void RequireDict(py::handle message, const char* message_type) {
@@ -147,11 +182,12 @@ static void RequireDict(py::handle message, const char* message_type) {
                          TypeName(message));
 }
 
-// An int field of a message (bools refused), for `status` and `code`. `what` is "ASGI '<type>'
-// message '<key>'", the start of every error.
-static long IntField(PyObject* value, const std::string& what) {
+// An int field of a message (bools refused), for `status` and `code`. Errors start with
+// "ASGI '<message_type>' message '<key>'".
+static long IntField(PyObject* value, const char* message_type, const char* key) {
   if (!PyLong_Check(value) || PyBool_Check(value))
-    throw py::type_error(what + " must be an int, got " + TypeName(value));
+    throw py::type_error(std::string("ASGI '") + message_type + "' message '" + key + "' must be an int, got " +
+                         TypeName(value));
   long n = PyLong_AsLong(value);
   if (n == -1 && PyErr_Occurred()) throw py::error_already_set();
   return n;
@@ -159,25 +195,26 @@ static long IntField(PyObject* value, const std::string& what) {
 
 void ParseResponseStart(py::handle message, int* status, Headers* headers, const char* message_type) {
   RequireDict(message, message_type);
-  const std::string prefix = std::string("ASGI '") + message_type + "' message ";
-  PyObject* status_obj = PyDict_GetItemString(message.ptr(), "status");  // borrowed
-  if (status_obj == nullptr) throw py::key_error(prefix + "is missing 'status'");
-  long value = IntField(status_obj, prefix + "'status'");
+  PyObject* status_obj = Field(message, Key::kStatus);
+  if (status_obj == nullptr) throw py::key_error(std::string("ASGI '") + message_type + "' message is missing 'status'");
+  long value = IntField(status_obj, message_type, "status");
   if (value < 100 || value > 999)
-    throw py::value_error(prefix + "'status' must be between 100 and 999, got " + std::to_string(value));
+    throw py::value_error(std::string("ASGI '") + message_type + "' message 'status' must be between 100 and 999, got " +
+                          std::to_string(value));
   *status = static_cast<int>(value);
-  PyObject* headers_obj = PyDict_GetItemString(message.ptr(), "headers");
+  PyObject* headers_obj = Field(message, Key::kHeaders);
   if (headers_obj != nullptr && headers_obj != Py_None) ParseHeaders(headers_obj, message_type, headers);
 }
 
 bool ParseResponseBody(py::handle message, std::string* body, const char* message_type) {
   RequireDict(message, message_type);
-  PyObject* body_obj = PyDict_GetItemString(message.ptr(), "body");
+  PyObject* body_obj = Field(message, Key::kBody);
   if (body_obj != nullptr && !CopyBytesLike(body_obj, body))
     throw py::type_error(std::string("ASGI '") + message_type + "' message 'body' must be bytes, got " +
                          TypeName(body_obj));
-  PyObject* more = PyDict_GetItemString(message.ptr(), "more_body");
-  if (more == nullptr) return false;
+  PyObject* more = Field(message, Key::kMoreBody);
+  if (more == nullptr || more == Py_False) return false;
+  if (more == Py_True) return true;
   int truth = PyObject_IsTrue(more);
   if (truth < 0) throw py::error_already_set();
   return truth == 1;
@@ -192,9 +229,9 @@ static void CopyUtf8(PyObject* text, std::string* out) {
 
 bool ParseWebSocketAccept(py::handle message, std::string* subprotocol, Headers* headers) {
   RequireDict(message, "websocket.accept");
-  PyObject* headers_obj = PyDict_GetItemString(message.ptr(), "headers");
+  PyObject* headers_obj = Field(message, Key::kHeaders);
   if (headers_obj != nullptr && headers_obj != Py_None) ParseHeaders(headers_obj, "websocket.accept", headers);
-  PyObject* sub = PyDict_GetItemString(message.ptr(), "subprotocol");
+  PyObject* sub = Field(message, Key::kSubprotocol);
   if (sub == nullptr || sub == Py_None) return false;
   if (!PyUnicode_Check(sub))
     throw py::type_error("ASGI 'websocket.accept' message 'subprotocol' must be a str or None, got " + TypeName(sub));
@@ -206,8 +243,8 @@ bool ParseWebSocketAccept(py::handle message, std::string* subprotocol, Headers*
 
 bool ParseWebSocketSend(py::handle message, std::string* payload) {
   RequireDict(message, "websocket.send");
-  PyObject* bytes = PyDict_GetItemString(message.ptr(), "bytes");
-  PyObject* text = PyDict_GetItemString(message.ptr(), "text");
+  PyObject* bytes = Field(message, Key::kBytes);
+  PyObject* text = Field(message, Key::kText);
   bool has_bytes = bytes != nullptr && bytes != Py_None;
   bool has_text = text != nullptr && text != Py_None;
   if (has_bytes == has_text)
@@ -227,9 +264,9 @@ bool ParseWebSocketSend(py::handle message, std::string* payload) {
 void ParseWebSocketClose(py::handle message, int* code, std::string* reason) {
   RequireDict(message, "websocket.close");
   *code = 1000;
-  PyObject* code_obj = PyDict_GetItemString(message.ptr(), "code");
+  PyObject* code_obj = Field(message, Key::kCode);
   if (code_obj != nullptr && code_obj != Py_None) {
-    long value = IntField(code_obj, "ASGI 'websocket.close' message 'code'");
+    long value = IntField(code_obj, "websocket.close", "code");
     bool valid = (value >= 1000 && value <= 1014 && value != 1004 && value != 1005 && value != 1006) ||
                  (value >= 3000 && value <= 4999);
     if (!valid)
@@ -237,7 +274,7 @@ void ParseWebSocketClose(py::handle message, int* code, std::string* reason) {
                             std::to_string(value));
     *code = static_cast<int>(value);
   }
-  PyObject* reason_obj = PyDict_GetItemString(message.ptr(), "reason");
+  PyObject* reason_obj = Field(message, Key::kReason);
   if (reason_obj != nullptr && reason_obj != Py_None) {
     if (!PyUnicode_Check(reason_obj))
       throw py::type_error("ASGI 'websocket.close' message 'reason' must be a str, got " + TypeName(reason_obj));

@@ -195,7 +195,7 @@ def error_of(call):
         return type(e).__name__ + ': ' + e.args[0]
     return None
 value = error_of(lambda: channel.response_start(1, {'status': 200, 'headers': [(b'x', b'a\r\nb')]}))
-missing = error_of(lambda: channel.response_start(1, {}, websocket=True))
+missing = error_of(lambda: channel.response_start(1, {}, True))
 body = error_of(lambda: channel.response_body(1, {'body': 'str'}, 0))
 )",
            globals);
@@ -205,6 +205,47 @@ body = error_of(lambda: channel.response_body(1, {'body': 'str'}, 0))
   EXPECT_EQ(globals["body"].cast<std::string>(),
             "TypeError: ASGI 'http.response.body' message 'body' must be bytes, got str");
   EXPECT_TRUE(bridge_->TakeForJs().empty());
+}
+
+TEST_F(ChannelTest, FastMethodsCheckTheirArgumentsAndReturnValues) {
+  py::object channel = PythonChannel();
+  py::dict globals;
+  globals["__builtins__"] = py::module_::import("builtins");
+  globals["channel"] = channel;
+  py::exec(R"(
+def error_of(call):
+    try:
+        call()
+    except Exception as e:
+        return type(e).__name__ + ': ' + str(e)
+    return None
+arity = error_of(lambda: channel.request_done(1))
+too_many = error_of(lambda: channel.take(1))
+bad_id = error_of(lambda: channel.resume_body('7'))
+negative_id = error_of(lambda: channel.request_done(-1, False))
+bad_pending = error_of(lambda: channel.response_body(1, {'body': b'x', 'more_body': True}, None))
+pending = channel.response_body(2, {'body': b'abc', 'more_body': True}, 5)
+done = channel.response_body(2, {'body': b''}, 8)
+started = channel.response_start(3, {'status': 204}, False)
+flushed = channel.flush()
+)",
+           globals);
+  EXPECT_EQ(globals["arity"].cast<std::string>(), "TypeError: Channel.request_done() takes 2 positional arguments (1 given)");
+  EXPECT_EQ(globals["too_many"].cast<std::string>(), "TypeError: Channel.take() takes 0 positional arguments (1 given)");
+  EXPECT_EQ(globals["bad_id"].cast<std::string>().rfind("TypeError: ", 0), 0u) << globals["bad_id"].cast<std::string>();
+  EXPECT_EQ(globals["negative_id"].cast<std::string>().rfind("OverflowError: ", 0), 0u)
+      << globals["negative_id"].cast<std::string>();
+  EXPECT_EQ(globals["bad_pending"].cast<std::string>().rfind("TypeError: ", 0), 0u);
+  EXPECT_EQ(globals["pending"].cast<int64_t>(), 8);
+  EXPECT_EQ(globals["done"].cast<int64_t>(), -1);
+  EXPECT_TRUE(globals["started"].is_none());
+  EXPECT_TRUE(globals["flushed"].is_none());
+  std::vector<ToJs> out = bridge_->TakeForJs();
+  ASSERT_EQ(out.size(), 3u) << "only the valid calls queue messages";
+  EXPECT_EQ(out[0].kind, ToJs::Kind::kResponseBody);
+  EXPECT_EQ(out[0].bytes, "abc");
+  EXPECT_EQ(out[2].kind, ToJs::Kind::kResponseStart);
+  EXPECT_EQ(out[2].status, 204);
 }
 
 TEST_F(ChannelTest, ResponseBodyReturnsPendingBytesAndAsksForDrainAboveHighWater) {
