@@ -3,7 +3,7 @@
 // lifespan) and routes the loop thread's events to the request cycles that await them. JS thread.
 const { EventEmitter } = require('node:events')
 const { normalizeOptions } = require('./options')
-const { native: loadNative, Events } = require('./native')
+const { native: loadNative, Events, EVENT_BATCH, splitHeaders } = require('./native')
 const { PythonError } = require('./errors')
 const { Logger } = require('./logger')
 const { NodeHttpCycle, BufferedHttpCycle, respondPlain } = require('./http_cycle')
@@ -16,6 +16,7 @@ const State = Object.freeze({ NEW: 'new', STARTING: 'starting', STARTED: 'starte
 
 class PythonHandler extends EventEmitter {
   #native = null
+  #meta = null // the kind/id/n triples of the event batch being delivered (see native.js)
   #state = State.NEW
   #startPromise = null
   #closePromise = null
@@ -52,7 +53,8 @@ class PythonHandler extends EventEmitter {
       this.#settleStart = { resolve, reject }
       try {
         const { addon, python, runtimePath } = loadNative()
-        this.#native = new addon.NativeHandler((events) => this.#onEvents(events))
+        this.#meta = new Float64Array(3 * EVENT_BATCH)
+        this.#native = new addon.NativeHandler(this.#onEvents.bind(this), this.#meta)
         this.#native.ref()
         const o = this.options
         this.#native.start({
@@ -251,40 +253,59 @@ class PythonHandler extends EventEmitter {
     for (const { cycle } of waiting) cycle.fail(error)
   }
 
-  #onEvents (events) {
+  #onEvents (count, ...payloads) {
+    const meta = this.#meta
+    let p = 0 // next payload
     let started = null // cycles whose response head arrived in this batch
     let corked = null // WebSockets whose frames of this batch go out in one write
-    for (let i = 0; i < events.length; i += 4) {
-      const kind = events[i]
-      const cycle = this.#cycles.get(events[i + 1])
-      const a = events[i + 2]
-      const b = events[i + 3]
+    for (let i = 0; i < 3 * count; i += 3) {
+      const kind = meta[i]
+      const id = meta[i + 1]
+      const n = meta[i + 2]
+      const cycle = this.#cycles.get(id)
       switch (kind) {
-        case Events.RESPONSE_START:
+        case Events.RESPONSE_START: {
+          const headers = splitHeaders(payloads[p++])
           if (cycle === undefined) break
-          cycle.onResponseStart(a, b)
+          cycle.onResponseStart(n, headers)
           if (started === null) started = [cycle]
           else started.push(cycle)
           break
-        case Events.RESPONSE_BODY: cycle?.onResponseBody(a, b); break
+        }
+        case Events.RESPONSE_BODY: {
+          const chunk = payloads[p++]
+          cycle?.onResponseBody(chunk, n)
+          break
+        }
         case Events.RESUME_BODY: cycle?.onResume(); break
-        case Events.REQUEST_DONE: this.#finish(events[i + 1], a); break
-        case Events.APP_ERROR: this.#appError(cycle, a); break
-        case Events.LOG: this.logger.log(a, b); break
+        case Events.REQUEST_DONE: this.#finish(id, n === 1); break
+        case Events.APP_ERROR: this.#appError(cycle, payloads[p++]); break
+        case Events.LOG: this.logger.log(n, payloads[p++]); break
         case Events.STARTED: this.#started(); break
-        case Events.START_FAILED: this.#fail(new PythonError(a, `node-asgi: cannot start the app '${this.options.app}'`)); break
+        case Events.START_FAILED: this.#fail(new PythonError(payloads[p++], `node-asgi: cannot start the app '${this.options.app}'`)); break
         case Events.CLOSED: break
-        case Events.LOOP_EXITED: this.#loopExited(a); break
-        case Events.WS_ACCEPT: cycle?.onAccept(a, b); break
-        case Events.WS_SEND:
+        case Events.LOOP_EXITED: this.#loopExited(payloads[p++]); break
+        case Events.WS_ACCEPT: {
+          const subprotocol = payloads[p++]
+          const headers = splitHeaders(payloads[p++])
+          cycle?.onAccept(subprotocol, headers)
+          break
+        }
+        case Events.WS_SEND: {
+          const data = payloads[p++]
           if (cycle === undefined) break
           if (cycle.cork()) {
             if (corked === null) corked = [cycle]
             else corked.push(cycle)
           }
-          cycle.onSend(a, b)
+          cycle.onSend(data, n)
           break
-        case Events.WS_CLOSE: cycle?.onClose(a, b); break
+        }
+        case Events.WS_CLOSE: {
+          const reason = payloads[p++]
+          cycle?.onClose(n, reason)
+          break
+        }
       }
     }
     if (started !== null) for (const cycle of started) cycle.flushHead?.()

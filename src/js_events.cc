@@ -1,6 +1,7 @@
-// ToJs messages → JS values (see js_events.h).
+// ToJs messages → the handler's JS callback (see js_events.h).
 #include "js_events.h"
 
+#include <algorithm>
 #include <string>
 
 namespace node_asgi {
@@ -45,14 +46,6 @@ class Builder {
     if (ok_) ok_ = napi_create_string_latin1(env_, s.data(), s.size(), &v) == napi_ok;
     return v;
   }
-  napi_value Array(size_t length) {
-    napi_value v = nullptr;
-    if (ok_) ok_ = napi_create_array_with_length(env_, length, &v) == napi_ok;
-    return v;
-  }
-  void Set(napi_value array, uint32_t index, napi_value value) {
-    if (ok_) ok_ = napi_set_element(env_, array, index, value) == napi_ok;
-  }
   void Set(napi_value object, const char* key, napi_value value) {
     if (ok_) ok_ = napi_set_named_property(env_, object, key, value) == napi_ok;
   }
@@ -82,15 +75,20 @@ class Builder {
     return v;
   }
 
-  // [name, value, name, value, ...] as latin-1 strings.
+  // Header names and values as one latin-1 string, NUL-separated: "name\0value\0name\0value"
+  // (validated headers hold no NUL). JS splits it; one string instead of an array of 2n.
   napi_value Headers(const node_asgi::Headers& headers) {
-    napi_value flat = Array(headers.size() * 2);
-    uint32_t i = 0;
+    std::string joined;
+    size_t size = 0;
+    for (const auto& [name, value] : headers) size += name.size() + value.size() + 2;
+    joined.reserve(size);
     for (const auto& [name, value] : headers) {
-      Set(flat, i++, Latin1(name));
-      Set(flat, i++, Latin1(value));
+      if (!joined.empty()) joined.push_back('\0');
+      joined.append(name);
+      joined.push_back('\0');
+      joined.append(value);
     }
-    return flat;
+    return Latin1(joined);
   }
 
   // { type, message, traceback } or null.
@@ -111,56 +109,69 @@ class Builder {
 
 int Flags(bool first, bool second) { return (first ? 1 : 0) | (second ? 2 : 0); }
 
+// One event: its number `n` into *n, its payloads appended to `values`.
+void Encode(Builder& js, ToJs& m, double* n, std::vector<napi_value>& values) {
+  switch (m.kind) {
+    case ToJs::Kind::kResponseStart:
+      *n = m.status;
+      values.push_back(js.Headers(m.headers));
+      break;
+    case ToJs::Kind::kResponseBody:
+      *n = Flags(m.flag, m.flag2);
+      values.push_back(js.HttpBody(std::move(m.bytes)));
+      break;
+    case ToJs::Kind::kWsSend:
+      *n = Flags(m.flag, m.flag2);
+      values.push_back(js.Body(std::move(m.bytes)));
+      break;
+    case ToJs::Kind::kRequestDone:
+      *n = m.flag ? 1 : 0;
+      break;
+    case ToJs::Kind::kLog:
+    case ToJs::Kind::kWsClose:
+      *n = m.number;
+      values.push_back(js.Utf8(m.bytes));
+      break;
+    case ToJs::Kind::kWsAccept:
+      values.push_back(m.flag ? js.Utf8(m.bytes) : js.Null());
+      values.push_back(js.Headers(m.headers));
+      break;
+    case ToJs::Kind::kLoopExited:
+      values.push_back(js.Error(m.error.get()));
+      break;
+    case ToJs::Kind::kStartFailed:
+    case ToJs::Kind::kAppError:
+      values.push_back(js.Error(m.error.get()));
+      break;
+    case ToJs::Kind::kStarted:
+    case ToJs::Kind::kResumeBody:
+    case ToJs::Kind::kClosed:
+      break;
+  }
+}
+
 }  // namespace
 
-napi_value EventsArray(napi_env env, std::vector<ToJs>& messages, bool* loop_exited) {
+bool DeliverEvents(napi_env env, napi_value callback, double* meta, std::vector<ToJs>& messages) {
   Builder js(env);
-  napi_value events = js.Array(messages.size() * 4);
-  uint32_t i = 0;
-  for (ToJs& m : messages) {
-    napi_value a = nullptr, b = nullptr;
-    switch (m.kind) {
-      case ToJs::Kind::kResponseStart:
-        a = js.Number(m.status);
-        b = js.Headers(m.headers);
-        break;
-      case ToJs::Kind::kResponseBody:
-        a = js.HttpBody(std::move(m.bytes));
-        b = js.Number(Flags(m.flag, m.flag2));
-        break;
-      case ToJs::Kind::kWsSend:
-        a = js.Body(std::move(m.bytes));
-        b = js.Number(Flags(m.flag, m.flag2));
-        break;
-      case ToJs::Kind::kRequestDone:
-        a = js.Boolean(m.flag);
-        break;
-      case ToJs::Kind::kLog:
-      case ToJs::Kind::kWsClose:
-        a = js.Number(m.number);
-        b = js.Utf8(m.bytes);
-        break;
-      case ToJs::Kind::kWsAccept:
-        a = m.flag ? js.Utf8(m.bytes) : js.Null();
-        b = js.Headers(m.headers);
-        break;
-      case ToJs::Kind::kLoopExited:
-        *loop_exited = true;
-        a = js.Error(m.error.get());
-        break;
-      case ToJs::Kind::kStartFailed:
-      case ToJs::Kind::kAppError:
-        a = js.Error(m.error.get());
-        break;
-      default:
-        break;
+  napi_value recv = js.Undefined();
+  std::vector<napi_value> args;
+  args.reserve(1 + 2 * std::min(messages.size(), kMaxEvents));
+  for (size_t first = 0; first < messages.size() && js.ok(); first += kMaxEvents) {
+    size_t count = std::min(messages.size() - first, kMaxEvents);
+    args.clear();
+    args.push_back(js.Number(static_cast<double>(count)));
+    for (size_t i = 0; i < count; ++i) {
+      ToJs& m = messages[first + i];
+      meta[3 * i] = static_cast<int>(m.kind);
+      meta[3 * i + 1] = static_cast<double>(m.id);
+      meta[3 * i + 2] = 0;
+      Encode(js, m, &meta[3 * i + 2], args);
     }
-    js.Set(events, i++, js.Number(static_cast<int>(m.kind)));
-    js.Set(events, i++, js.Number(static_cast<double>(m.id)));
-    js.Set(events, i++, a ? a : js.Undefined());
-    js.Set(events, i++, b ? b : js.Undefined());
+    if (!js.ok()) return false;
+    if (napi_call_function(env, recv, callback, args.size(), args.data(), nullptr) != napi_ok) return false;
   }
-  return js.ok() ? events : nullptr;
+  return js.ok();
 }
 
 }  // namespace node_asgi

@@ -53,6 +53,11 @@ Napi::Function NativeHandler::Define(Napi::Env env) {
 
 NativeHandler::NativeHandler(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeHandler>(info) {
   Napi::Env env = info.Env();
+  if (!info[0].IsFunction() || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[1].As<Napi::Float64Array>().ElementLength() < 3 * kMaxEvents)
+    throw Napi::TypeError::New(env, "node-asgi: NativeHandler(onEvents, meta: Float64Array(3 * 1024)) expected");
+  meta_ = Napi::Persistent(info[1].As<Napi::Float64Array>());
   context_ = std::make_unique<HandlerContext>(HandlerContext{bridge_, this});
   tsfn_ = Tsfn::New(env, info[0].As<Napi::Function>(), "node-asgi", 0, 1, context_.get());
   tsfn_.Unref(env);
@@ -225,22 +230,23 @@ Napi::Value NativeHandler::Unref(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Events reach JS as one flat array, four slots per event: kind, id, a, b.
+// Events reach JS as kind/id/n triples in `meta` plus payload arguments (see js_events.h).
 void DeliverToJs(Napi::Env env, Napi::Function callback, HandlerContext* context, void*) {
   if (env == nullptr || context == nullptr) return;
   std::vector<ToJs> messages = context->bridge->TakeForJs();
   NativeHandler* handler = context->handler;
   if (handler == nullptr || messages.empty()) return;
   bool exited = false;
-  napi_value events = EventsArray(env, messages, &exited);
+  for (const ToJs& m : messages) exited = exited || m.kind == ToJs::Kind::kLoopExited;
   if (exited) {
     handler->loop_exited_ = true;
     handler->loop_->Join();  // the thread has posted its last message and is ending
   }
-  if (events != nullptr) {
-    napi_value recv = nullptr;
-    // A JS exception from the callback stays pending: Node reports it as uncaught.
-    if (napi_get_undefined(env, &recv) == napi_ok) napi_call_function(env, recv, callback, 1, &events, nullptr);
+  napi_value meta = nullptr;
+  void* data = nullptr;
+  if (napi_get_reference_value(env, handler->meta_, &meta) == napi_ok && meta != nullptr &&
+      napi_get_typedarray_info(env, meta, nullptr, nullptr, &data, nullptr, nullptr) == napi_ok) {
+    DeliverEvents(env, callback, static_cast<double*>(data), messages);
   }
   if (exited && context->handler == handler) handler->Detach();  // nothing more will come
 }

@@ -19,7 +19,8 @@ void DeliverToJs(Napi::Env env, Napi::Function callback, HandlerContext* context
 class NativeHandler : public Napi::ObjectWrap<NativeHandler> {
  public:
   static Napi::Function Define(Napi::Env env);
-  // new NativeHandler(onEvents: (events: unknown[]) => void)
+  // new NativeHandler(onEvents: (count: number, ...payloads: unknown[]) => void, meta: Float64Array)
+  // `meta` (3 × kMaxEvents doubles) receives each batch's kind/id/n triples (see js_events.h).
   explicit NativeHandler(const Napi::CallbackInfo& info);
   ~NativeHandler() override;
 
@@ -51,6 +52,7 @@ class NativeHandler : public Napi::ObjectWrap<NativeHandler> {
   EnvCleanup* cleanup_ = nullptr;  // registered env cleanup hook, until it runs or is removed
   std::unique_ptr<LoopThread> loop_;
   std::unique_ptr<HandlerContext> context_;
+  Napi::Reference<Napi::Float64Array> meta_;
   Tsfn tsfn_;
   bool tsfn_live_ = false;
   bool loop_exited_ = false;
