@@ -5,9 +5,17 @@
 const { STATUS_CODES } = require('node:http')
 const { MORE_BODY, WANTS_DRAIN, bodyBuffer } = require('./native')
 
-function hasRequestBody (headers) {
-  const length = headers['content-length']
-  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+/** Whether a request has a body, from its raw headers (req.headers would build an object). */
+function hasRequestBody (rawHeaders) {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]
+    if (name.length === 14) {
+      if (name.toLowerCase() === 'content-length') return rawHeaders[i + 1] !== '0' // Node keeps the first
+    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+      return true
+    }
+  }
+  return false
 }
 
 function responseHasNoBody (method, status) {
@@ -49,26 +57,28 @@ class NodeHttpCycle {
     this.disconnected = false
     this.aborted = false
     this.done = false
-    this.onData = this.onData.bind(this)
-    this.onEnd = this.onEnd.bind(this)
+    this.onData = null // bound listeners, only when the request has a body
+    this.onEnd = null
     this.onClose = this.onClose.bind(this)
   }
 
   begin (native, rootPath) {
     const { req, res } = this
     const socket = req.socket
-    const bodyComplete = req.readableEnded || !hasRequestBody(req.headers)
+    const bodyComplete = req.readableEnded || !hasRequestBody(req.rawHeaders)
     native.startHttp(this.id, req.method, socket.encrypted ? 'https' : 'http', req.httpVersion, req.url, rootPath,
       req.rawHeaders, socket.remoteAddress ?? null, socket.remotePort ?? 0, socket.localAddress ?? null,
       socket.localPort ?? 0, bodyComplete)
     if (!bodyComplete) {
+      this.onData = (chunk) => this.data(chunk)
+      this.onEnd = () => this.handler.native.body(this.id, null, false, false)
       req.on('data', this.onData)
       req.on('end', this.onEnd)
     }
     res.on('close', this.onClose)
   }
 
-  onData (chunk) {
+  data (chunk) {
     this.received += chunk.length
     const max = this.handler.options.maxRequestBodySize
     if (max !== null && this.received > max) {
@@ -81,10 +91,6 @@ class NodeHttpCycle {
     this.handler.native.body(this.id, chunk, true, pause)
   }
 
-  onEnd () {
-    this.handler.native.body(this.id, null, false, false)
-  }
-
   onResume () {
     this.unacked = 0
     this.req.resume()
@@ -94,7 +100,7 @@ class NodeHttpCycle {
   // the client a 413 (or, when the app already responded, a closed connection).
   tooLarge () {
     const { req, res } = this
-    req.off('data', this.onData)
+    req.off('data', this.onData) // only reached from data(): the listeners are set
     req.off('end', this.onEnd)
     req.pause()
     this.disconnected = true
@@ -173,7 +179,7 @@ class NodeHttpCycle {
 
   onDone (abort) {
     this.done = true
-    this.req.off('data', this.onData)
+    if (this.onData !== null) this.req.off('data', this.onData)
     if (abort && !this.aborted) this.abort(null)
   }
 
