@@ -7,7 +7,7 @@
 // for the same reason). Results: a table per workload on stdout, and JSON + Markdown under
 // bench/results/.
 //
-//   npm run bench -- [--only hello,fastapi,ws1,ws10,inprocess1,inprocess100] [--duration 10]
+//   npm run bench -- [--only hello,fastapi,ws1,ws10,floor,inprocess1,inprocess100] [--duration 10]
 //                    [--connections 50] [--rounds 3] [--warmup 2] [--ws-client frames|ws]
 const { spawn, execFileSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -97,6 +97,16 @@ const WORKLOADS = {
     load: 'ws',
     ws: { connections: 10, window: 64 },
     servers: { 'node-asgi': nodeAsgi('bench_apps:ws_echo'), 'node-asgi uvloop': nodeAsgi('bench_apps:ws_echo', 'uvloop'), uvicorn: uvicorn('bench_apps:ws_echo') }
+  },
+  floor: {
+    title: 'FastAPI JSON route alone, no server: calls/s on one asyncio thread (the ceiling for one loop thread)',
+    load: 'floor',
+    app: 'fastapi_app',
+    ratios: ['python3'],
+    servers: {
+      python3: 'python3', // Debian's /usr/bin/python3, the binary uvicorn runs on
+      'node-asgi (embedded libpython3.11.so)': 'embedded'
+    }
   },
   inprocess1: {
     title: 'in-process handleRequest(), 1 in flight (calls/s)',
@@ -202,6 +212,15 @@ async function measureServer (workload, command) {
   }
 }
 
+async function measureFloor (workload, where) {
+  const seconds = String(DURATION)
+  const out = where === 'python3'
+    ? await run(PYTHON, [path.join(APPS, 'app_floor.py'), workload.app, seconds])
+    : await run(process.execPath, [path.join(__dirname, 'app_floor.js'), workload.app, seconds])
+  const { rps, cpu } = JSON.parse(out)
+  return { rps, cpu, p50: NaN, p99: NaN, rss: NaN }
+}
+
 async function measureInProcess (workload, loop) {
   const out = await run(process.execPath, [path.join(__dirname, 'inprocess.js'), String(workload.inFlight), String(DURATION), loop])
   return JSON.parse(out)
@@ -218,21 +237,20 @@ function fmt (n, digits = 0) {
 }
 
 function table (name, workload, rows) {
-  const ref = (server) => rows.find((r) => r.server === server)?.rps
-  const uv = ref('uvicorn')
-  const nh = ref('node:http')
+  const refs = (workload.ratios || ['uvicorn', 'node:http']).map((server) => [server, rows.find((r) => r.server === server)?.rps])
   const lines = [
     `### ${name}: ${workload.title}`,
     '',
-    '| server | req/s | p50 ms | p99 ms | peak RSS MiB | CPU cores | × uvicorn | × node:http |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
+    `| server | req/s | p50 ms | p99 ms | peak RSS MiB | CPU cores |${refs.map(([s]) => ` × ${s} |`).join('')}`,
+    `| --- | ---: | ---: | ---: | ---: | ---: |${refs.map(() => ' ---: |').join('')}`
   ]
   for (const r of rows) {
     if (r.skipped) {
-      lines.push(`| ${r.server} | ${r.skipped} | | | | | | |`)
+      lines.push(`| ${r.server} | ${r.skipped} | | | | |${refs.map(() => ' |').join('')}`)
       continue
     }
-    lines.push(`| ${r.server} | ${fmt(r.rps)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.rss / 1048576, 1)} | ${fmt(r.cpu, 2)} | ${uv ? fmt(r.rps / uv, 2) : ''} | ${nh ? fmt(r.rps / nh, 2) : ''} |`)
+    const ratios = refs.map(([, ref]) => ` ${ref ? fmt(r.rps / ref, 2) : ''} |`).join('')
+    lines.push(`| ${r.server} | ${fmt(r.rps)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.rss / 1048576, 1)} | ${fmt(r.cpu, 2)} |${ratios}`)
   }
   return lines.join('\n')
 }
@@ -257,7 +275,8 @@ async function main () {
         if (command === null) continue
         process.stderr.write(`${name} round ${round + 1}/${ROUNDS}: ${server} ... `)
         try {
-          const r = workload.load === 'inprocess' ? await measureInProcess(workload, command) : await measureServer(workload, command)
+          const measure = { inprocess: measureInProcess, floor: measureFloor }[workload.load] ?? measureServer
+          const r = await measure(workload, command)
           samples[server].push(r)
           process.stderr.write(`${fmt(r.rps)}/s\n`)
         } catch (err) {
