@@ -3,6 +3,10 @@
 
 #include <pybind11/pybind11.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "messages.h"
 
 namespace node_asgi {
@@ -17,6 +21,13 @@ struct ScopeConstants {
       client, server, state, extensions, subprotocols;
   py::str http, websocket;
   py::dict asgi_version;  // {"version": "3.0", "spec_version": "2.4"}; copied per scope
+  // Every key of an HTTP / a WebSocket scope, in order, values None: a scope starts as a copy
+  // (keys table copied at once, no resizing while it fills) and has its values replaced.
+  py::dict http_template, websocket_template;
+  // Values most requests share, made once: "GET", "POST", ...; "1.1", "1.0"; "http", "https", ...
+  std::vector<std::pair<std::string, py::str>> common_values;
+  // `value` as a str, shared when it is one of common_values.
+  py::str Text(const std::string& value) const;
 };
 
 struct ScopeOptions {
