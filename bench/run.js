@@ -7,7 +7,7 @@
 // for the same reason). Results: a table per workload on stdout, and JSON + Markdown under
 // bench/results/.
 //
-//   npm run bench -- [--only hello,fastapi,ws1,ws10,floor,inprocess1,inprocess100] [--duration 10]
+//   npm run bench -- [--only hello,fastapi,ws1,ws10,idle,floor,inprocess1,inprocess100] [--duration 10]
 //                    [--connections 50] [--rounds 3] [--warmup 2] [--ws-client frames|ws]
 const { spawn, execFileSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -98,6 +98,13 @@ const WORKLOADS = {
     ws: { connections: 10, window: 64 },
     servers: { 'node-asgi': nodeAsgi('bench_apps:ws_echo'), 'node-asgi uvloop': nodeAsgi('bench_apps:ws_echo', 'uvloop'), uvicorn: uvicorn('bench_apps:ws_echo') }
   },
+  idle: {
+    title: 'idle after a burst of hello requests: CPU and wakeups per second with no load',
+    load: 'idle',
+    url: '/',
+    columns: 'idle',
+    servers: { 'node-asgi': nodeAsgi('bench_apps:hello'), 'node-asgi uvloop': nodeAsgi('bench_apps:hello', 'uvloop'), uvicorn: uvicorn('bench_apps:hello') }
+  },
   floor: {
     title: 'FastAPI JSON route alone, no server: calls/s on one asyncio thread (the ceiling for one loop thread)',
     load: 'floor',
@@ -154,9 +161,15 @@ function procStats (pid) {
     const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
     const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] || 0) * 1024
-    return { cpu, hwm }
+    // times any of its threads went to sleep and was woken: how often an idle server wakes up
+    let wakeups = 0
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const task = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8')
+      wakeups += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(task)?.[1] || 0)
+    }
+    return { cpu, hwm, wakeups }
   } catch {
-    return { cpu: NaN, hwm: NaN }
+    return { cpu: NaN, hwm: NaN, wakeups: NaN }
   }
 }
 
@@ -193,16 +206,21 @@ async function measureServer (workload, command) {
     await waitForPort(port, child)
     const url = `http://127.0.0.1:${port}${workload.url || '/'}`
     const wsUrl = `ws://127.0.0.1:${port}/`
-    const load = (seconds) => workload.load === 'wrk'
-      ? run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url]).then(parseWrk)
-      : run(process.execPath, [path.join(__dirname, WS_CLIENT), wsUrl, String(workload.ws.connections), String(workload.ws.window), String(seconds)]).then(JSON.parse)
-    if (WARMUP > 0) await load(WARMUP)
+    const wrk = (seconds) => run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url]).then(parseWrk)
+    const loads = {
+      wrk,
+      ws: (seconds) => run(process.execPath, [path.join(__dirname, WS_CLIENT), wsUrl, String(workload.ws.connections), String(workload.ws.window), String(seconds)]).then(JSON.parse),
+      // after serving a burst (the warm-up), nothing: what the server costs while idle
+      idle: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000, { rps: NaN, p50: NaN, p99: NaN }))
+    }
+    const load = loads[workload.load]
+    if (WARMUP > 0) await (workload.load === 'idle' ? wrk(WARMUP).then(() => load(1)) : load(WARMUP))
     const before = procStats(child.pid)
     const t0 = Date.now()
     const result = await load(DURATION)
     const elapsed = (Date.now() - t0) / 1000
     const after = procStats(child.pid)
-    return { ...result, cpu: (after.cpu - before.cpu) / elapsed, rss: after.hwm }
+    return { ...result, cpu: (after.cpu - before.cpu) / elapsed, rss: after.hwm, wakeups: (after.wakeups - before.wakeups) / elapsed }
   } catch (err) {
     const reason = stderr.trim().split('\n').pop()
     throw new Error(reason ? `${err.message}: ${reason}` : err.message)
@@ -236,7 +254,16 @@ function fmt (n, digits = 0) {
   return Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–'
 }
 
+function idleTable (name, workload, rows) {
+  const lines = [`### ${name}: ${workload.title}`, '', '| server | CPU cores | wakeups/s | peak RSS MiB |', '| --- | ---: | ---: | ---: |']
+  for (const r of rows) {
+    lines.push(r.skipped ? `| ${r.server} | ${r.skipped} | | |` : `| ${r.server} | ${fmt(r.cpu, 4)} | ${fmt(r.wakeups, 1)} | ${fmt(r.rss / 1048576, 1)} |`)
+  }
+  return lines.join('\n')
+}
+
 function table (name, workload, rows) {
+  if (workload.columns === 'idle') return idleTable(name, workload, rows)
   const refs = (workload.ratios || ['uvicorn', 'node:http']).map((server) => [server, rows.find((r) => r.server === server)?.rps])
   const lines = [
     `### ${name}: ${workload.title}`,
@@ -259,7 +286,7 @@ async function main () {
   const names = flags.only ? flags.only.split(',') : Object.keys(WORKLOADS)
   for (const n of names) if (!WORKLOADS[n]) throw new Error(`unknown workload '${n}' (choose from ${Object.keys(WORKLOADS).join(', ')})`)
   try { execFileSync('wrk', ['--version'], { stdio: 'ignore' }) } catch (err) {
-    if (err.code === 'ENOENT' && names.some((n) => WORKLOADS[n].load === 'wrk')) throw new Error('wrk is not installed (apt-get install wrk, or run `bash scripts/setup.sh --bench`)')
+    if (err.code === 'ENOENT' && names.some((n) => ['wrk', 'idle'].includes(WORKLOADS[n].load))) throw new Error('wrk is not installed (apt-get install wrk, or run `bash scripts/setup.sh --bench`)')
   }
   const started = new Date()
   const results = {}
@@ -278,7 +305,7 @@ async function main () {
           const measure = { inprocess: measureInProcess, floor: measureFloor }[workload.load] ?? measureServer
           const r = await measure(workload, command)
           samples[server].push(r)
-          process.stderr.write(`${fmt(r.rps)}/s\n`)
+          process.stderr.write(workload.load === 'idle' ? `${fmt(r.cpu, 4)} cores\n` : `${fmt(r.rps)}/s\n`)
         } catch (err) {
           samples[server].push({ error: err.message })
           process.stderr.write(`failed: ${err.message.split('\n')[0]}\n`)
@@ -297,6 +324,7 @@ async function main () {
         p99: median(ok.map((s) => s.p99)),
         rss: median(ok.map((s) => s.rss)),
         cpu: median(ok.map((s) => s.cpu)),
+        wakeups: median(ok.map((s) => s.wakeups)),
         errors: ok.map((s) => s.errors).filter(Boolean)
       }
     })
