@@ -1,6 +1,7 @@
 // The loop thread's life: GIL, runtime module, asyncio loop, exit report (see loop_thread.h).
 #include "loop_thread.h"
 
+#include <pthread.h>
 #include <pybind11/embed.h>
 
 #include <mutex>
@@ -74,6 +75,7 @@ static py::module_ LoadRuntime(const std::string& path) {
 
 void LoopThread::Run(std::shared_ptr<Bridge> bridge, LoopConfig config) {
   ToJs exited(ToJs::Kind::kLoopExited);
+  pthread_setname_np(pthread_self(), "node-asgi loop");  // for top -H, /proc and bench/threads.js
   PyGILState_STATE gil = PyGILState_Ensure();  // a fresh thread state, known to PyGILState_Check
   {
     try {
