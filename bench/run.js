@@ -11,9 +11,9 @@
 //                    [--connections 50] [--rounds 3] [--warmup 2] [--ws-client frames|ws]
 const { spawn, execFileSync } = require('node:child_process')
 const fs = require('node:fs')
-const net = require('node:net')
 const path = require('node:path')
 const { parseArgs } = require('node:util')
+const { freePort, waitForPort } = require('./ports')
 
 const ROOT = path.resolve(__dirname, '..')
 const APPS = path.join(__dirname, 'apps')
@@ -127,30 +127,6 @@ const WORKLOADS = {
     inFlight: 100,
     servers: { 'node-asgi asyncio': 'asyncio', 'node-asgi uvloop': 'uvloop' }
   }
-}
-
-function freePort () {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
-
-async function waitForPort (port, child, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`)
-    const ok = await new Promise((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true) })
-      c.on('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`server did not listen on ${port} within ${timeoutMs} ms`)
 }
 
 // CPU seconds (user + system) and peak RSS of a process, from /proc.

@@ -8,9 +8,9 @@
 //   node bench/soak.js [--minutes 5] [--connections 50] [--ws-clients 20]
 const { spawn } = require('node:child_process')
 const fs = require('node:fs')
-const net = require('node:net')
 const path = require('node:path')
 const { parseArgs } = require('node:util')
+const { freePort, waitForPort } = require('./ports')
 const WebSocket = require('ws')
 
 const ROOT = path.resolve(__dirname, '..')
@@ -23,12 +23,6 @@ const { values: flags } = parseArgs({
 })
 const SECONDS = Math.max(10, Number(flags.minutes) * 60)
 const SAMPLE_MS = 5000
-
-function freePort () {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)) })
-  })
-}
 
 function sample (pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -76,12 +70,8 @@ async function main () {
   const port = await freePort()
   const server = spawn(process.execPath, [path.join(ROOT, 'bin/node-asgi.js'), 'soak_app:app', '--app-dir', path.join(__dirname, 'apps'),
     '--port', String(port), '--no-access-log', '--log-level', 'warning'], { stdio: ['ignore', 'inherit', 'inherit'] })
+  await waitForPort(port, server)
   const deadline = Date.now() + SECONDS * 1000
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise((resolve) => { const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true) }); c.on('error', () => resolve(false)) })
-    if (ok) break
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
   const samples = [sample(server.pid)]
   const timer = setInterval(() => samples.push(sample(server.pid)), SAMPLE_MS)
   const wsStats = { messages: 0, connections: 0, errors: 0 }

@@ -9,9 +9,9 @@
 //                         [--duration 6] [--connections 50] [--rounds 1] [-- extra wrk args]
 const { spawn, execFileSync } = require('node:child_process')
 const fs = require('node:fs')
-const net = require('node:net')
 const path = require('node:path')
 const { parseArgs } = require('node:util')
+const { freePort, waitForPort } = require('./ports')
 
 const { values: flags, positionals: wrkExtra } = parseArgs({
   allowPositionals: true,
@@ -44,31 +44,18 @@ function threads (pid) {
   return out
 }
 
-async function listening (port, child) {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`)
-    const ok = await new Promise((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true) })
-      c.on('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`server did not listen on ${port}`)
-}
-
 function wrk (url, seconds) {
   const out = execFileSync('wrk', ['-t1', `-c${flags.connections}`, `-d${seconds}s`, ...wrkExtra, url], { encoding: 'utf8' })
   return { requests: Number(/(\d+) requests in/.exec(out)[1]), rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]) }
 }
 
 async function round () {
-  const port = 20000 + Math.floor(Math.random() * 20000)
+  const port = await freePort()
   const root = path.resolve(flags.root)
   const child = spawn(process.execPath, [path.join(root, 'bin/node-asgi.js'), flags.app, '--app-dir', path.join(root, 'bench/apps'),
     '--port', String(port), '--no-access-log', '--log-level', 'warning', '--loop', flags.loop], { stdio: 'inherit' })
   try {
-    await listening(port, child)
+    await waitForPort(port, child)
     const url = `http://127.0.0.1:${port}${flags.url}`
     wrk(url, 2) // warm-up
     const before = threads(child.pid)

@@ -49,6 +49,25 @@ class ChannelTest : public ::testing::Test {
     return py::cast(channel_);
   }
 
+  // Runs `code` with `channel` and `error_of(call)` ("Type: first arg" of what call() raised, or
+  // None) defined; returns its globals.
+  py::dict RunWithChannel(const char* code) {
+    py::dict globals;
+    globals["__builtins__"] = py::module_::import("builtins");
+    globals["channel"] = PythonChannel();
+    py::exec(R"(
+def error_of(call):
+    try:
+        call()
+    except Exception as e:
+        return type(e).__name__ + ': ' + str(e.args[0] if e.args else '')
+    return None
+)",
+             globals);
+    py::exec(code, globals);
+    return globals;
+  }
+
   std::shared_ptr<Bridge> bridge_;
   std::shared_ptr<Channel> channel_;
 };
@@ -183,22 +202,11 @@ TEST_F(ChannelTest, ResponseStartQueuesStatusAndHeadersForJs) {
 }
 
 TEST_F(ChannelTest, InvalidResponseStartRaisesInPythonAndQueuesNothing) {
-  py::object channel = PythonChannel();
-  py::dict globals;
-  globals["__builtins__"] = py::module_::import("builtins");
-  globals["channel"] = channel;
-  py::exec(R"(
-def error_of(call):
-    try:
-        call()
-    except Exception as e:
-        return type(e).__name__ + ': ' + e.args[0]
-    return None
+  py::dict globals = RunWithChannel(R"(
 value = error_of(lambda: channel.response_start(1, {'status': 200, 'headers': [(b'x', b'a\r\nb')]}))
 missing = error_of(lambda: channel.response_start(1, {}, True))
 body = error_of(lambda: channel.response_body(1, {'body': 'str'}, 0))
-)",
-           globals);
+)");
   EXPECT_EQ(globals["value"].cast<std::string>(), "RuntimeError: Invalid HTTP header value.");
   EXPECT_EQ(globals["missing"].cast<std::string>(),
             "KeyError: ASGI 'websocket.http.response.start' message is missing 'status'");
@@ -208,17 +216,7 @@ body = error_of(lambda: channel.response_body(1, {'body': 'str'}, 0))
 }
 
 TEST_F(ChannelTest, FastMethodsCheckTheirArgumentsAndReturnValues) {
-  py::object channel = PythonChannel();
-  py::dict globals;
-  globals["__builtins__"] = py::module_::import("builtins");
-  globals["channel"] = channel;
-  py::exec(R"(
-def error_of(call):
-    try:
-        call()
-    except Exception as e:
-        return type(e).__name__ + ': ' + str(e)
-    return None
+  py::dict globals = RunWithChannel(R"(
 arity = error_of(lambda: channel.request_done(1))
 too_many = error_of(lambda: channel.take(1))
 bad_id = error_of(lambda: channel.resume_body('7'))
@@ -228,8 +226,7 @@ pending = channel.response_body(2, {'body': b'abc', 'more_body': True}, 5)
 done = channel.response_body(2, {'body': b''}, 8)
 started = channel.response_start(3, {'status': 204}, False)
 flushed = channel.flush()
-)",
-           globals);
+)");
   EXPECT_EQ(globals["arity"].cast<std::string>(), "TypeError: Channel.request_done() takes 2 positional arguments (1 given)");
   EXPECT_EQ(globals["too_many"].cast<std::string>(), "TypeError: Channel.take() takes 0 positional arguments (1 given)");
   EXPECT_EQ(globals["bad_id"].cast<std::string>().rfind("TypeError: ", 0), 0u) << globals["bad_id"].cast<std::string>();
