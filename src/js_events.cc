@@ -21,11 +21,6 @@ class Builder {
     if (ok_) ok_ = napi_create_double(env_, n, &v) == napi_ok;
     return v;
   }
-  napi_value Boolean(bool b) {
-    napi_value v = nullptr;
-    if (ok_) ok_ = napi_get_boolean(env_, b, &v) == napi_ok;
-    return v;
-  }
   napi_value Null() {
     napi_value v = nullptr;
     if (ok_) ok_ = napi_get_null(env_, &v) == napi_ok;
@@ -136,9 +131,7 @@ void Encode(Builder& js, ToJs& m, double* n, std::vector<napi_value>& values) {
       values.push_back(m.flag ? js.Utf8(m.bytes) : js.Null());
       values.push_back(js.Headers(m.headers));
       break;
-    case ToJs::Kind::kLoopExited:
-      values.push_back(js.Error(m.error.get()));
-      break;
+    case ToJs::Kind::kLoopExited:  // error null: the loop ended normally
     case ToJs::Kind::kStartFailed:
     case ToJs::Kind::kAppError:
       values.push_back(js.Error(m.error.get()));
@@ -153,11 +146,13 @@ void Encode(Builder& js, ToJs& m, double* n, std::vector<napi_value>& values) {
 }  // namespace
 
 bool DeliverEvents(napi_env env, napi_value callback, double* meta, std::vector<ToJs>& messages) {
-  Builder js(env);
-  napi_value recv = js.Undefined();
   std::vector<napi_value> args;
   args.reserve(1 + 2 * std::min(messages.size(), kMaxEvents));
-  for (size_t first = 0; first < messages.size() && js.ok(); first += kMaxEvents) {
+  for (size_t first = 0; first < messages.size(); first += kMaxEvents) {
+    // One handle scope per call: a long batch does not keep every earlier payload's handle.
+    napi_handle_scope scope = nullptr;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return false;
+    Builder js(env);
     size_t count = std::min(messages.size() - first, kMaxEvents);
     args.clear();
     args.push_back(js.Number(static_cast<double>(count)));
@@ -168,10 +163,12 @@ bool DeliverEvents(napi_env env, napi_value callback, double* meta, std::vector<
       meta[3 * i + 2] = 0;
       Encode(js, m, &meta[3 * i + 2], args);
     }
-    if (!js.ok()) return false;
-    if (napi_call_function(env, recv, callback, args.size(), args.data(), nullptr) != napi_ok) return false;
+    napi_value recv = js.Undefined();
+    bool ok = js.ok() && napi_call_function(env, recv, callback, args.size(), args.data(), nullptr) == napi_ok;
+    napi_close_handle_scope(env, scope);
+    if (!ok) return false;
   }
-  return js.ok();
+  return true;
 }
 
 }  // namespace node_asgi
