@@ -66,6 +66,13 @@ bool Bridge::QueueForJs(ToJs&& message) {
   return true;
 }
 
+bool Bridge::ArrangeFlush() {
+  std::lock_guard<std::mutex> lock(to_js_mutex_);
+  if (flush_pending_) return false;
+  flush_pending_ = true;
+  return true;
+}
+
 void Bridge::FlushToJs() {
   std::lock_guard<std::mutex> lock(to_js_mutex_);
   flush_pending_ = false;

@@ -37,6 +37,9 @@ class Bridge {
   // Loop thread: queues without waking. Returns true when the caller must arrange one FlushToJs()
   // (the first message since the last flush that no pending wakeup will deliver).
   bool QueueForJs(ToJs&& message);
+  // Loop thread: marks a FlushToJs() as arranged ahead of the messages it will carry, so that
+  // QueueForJs() asks for no other. Returns false when one already is (nothing to arrange).
+  bool ArrangeFlush();
   // Loop thread: wakes JS if messages wait and it is not woken yet.
   void FlushToJs();
   // JS thread: takes every queued message, oldest first.

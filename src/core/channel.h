@@ -64,6 +64,18 @@ class Channel {
     flush_scheduler_ = scheduler.is_none() ? py::object() : std::move(scheduler);
   }
   void Flush() { bridge_->FlushToJs(); }
+  // Schedules a flush now, behind the callbacks already queued on the loop: called after a batch
+  // from Node started or woke tasks, it lets their responses reach JS in the same loop iteration
+  // instead of the next one (the flush a first response would otherwise schedule).
+  void FlushSoon() {
+    if (!flush_scheduler_ || !bridge_->ArrangeFlush()) return;
+    try {
+      flush_scheduler_();
+    } catch (...) {
+      bridge_->FlushToJs();
+      throw;
+    }
+  }
 
  private:
   void Post(ToJs&& message) {

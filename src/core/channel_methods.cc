@@ -130,6 +130,17 @@ PyObject* Flush(PyObject* self, PyObject* const*, Py_ssize_t nargs) {
   }
 }
 
+// flush_soon()
+PyObject* FlushSoon(PyObject* self, PyObject* const*, Py_ssize_t nargs) {
+  try {
+    CheckArity("flush_soon", nargs, 0, 0);
+    Self(self).FlushSoon();
+    return None();
+  } catch (...) {
+    return RaiseCurrent();
+  }
+}
+
 template <PyObject* (*F)(PyObject*, PyObject* const*, Py_ssize_t)>
 constexpr PyCFunction Fast() {
   return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(F));
@@ -146,6 +157,7 @@ PyMethodDef kMethods[] = {
     {"resume_body", Fast<ResumeBody>(), METH_FASTCALL, "resume_body(id): asks Node for more request body"},
     {"request_done", Fast<RequestDone>(), METH_FASTCALL, "request_done(id, abort): the app returned"},
     {"flush", Fast<Flush>(), METH_FASTCALL, "flush(): wakes Node if messages wait for it"},
+    {"flush_soon", Fast<FlushSoon>(), METH_FASTCALL, "flush_soon(): schedules flush() behind the queued callbacks"},
 };
 
 }  // namespace

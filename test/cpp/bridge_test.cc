@@ -202,6 +202,22 @@ TEST(Bridge, QueueForJsDoesNotWakeAndAsksForOneFlush) {
   EXPECT_TRUE(bridge.QueueForJs(ToJs(ToJs::Kind::kResponseStart, 2)));
 }
 
+TEST(Bridge, ArrangeFlushAheadOfMessagesMeansTheyAskForNoOther) {
+  Bridge bridge;
+  int wakes = 0;
+  bridge.SetJsWaker([&wakes] { ++wakes; });
+  EXPECT_TRUE(bridge.ArrangeFlush());
+  EXPECT_FALSE(bridge.ArrangeFlush()) << "already arranged";
+  EXPECT_FALSE(bridge.QueueForJs(ToJs(ToJs::Kind::kResponseStart, 1))) << "the arranged flush will carry it";
+  EXPECT_EQ(wakes, 0);
+  bridge.FlushToJs();
+  EXPECT_EQ(wakes, 1);
+  EXPECT_EQ(bridge.TakeForJs().size(), 1u);
+  EXPECT_TRUE(bridge.ArrangeFlush()) << "the flush ran: a new one can be arranged";
+  bridge.FlushToJs();  // nothing queued: nobody is woken
+  EXPECT_EQ(wakes, 1);
+}
+
 TEST(Bridge, QueueForJsWhileJsIsWokenNeedsNoFlush) {
   Bridge bridge;
   int wakes = 0;

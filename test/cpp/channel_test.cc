@@ -303,6 +303,30 @@ TEST_F(ChannelTest, WithoutAFlushSchedulerEveryMessageWakesJsAtOnce) {
   bridge_->SetJsWaker(nullptr);
 }
 
+TEST_F(ChannelTest, FlushSoonSchedulesOneFlushThatLaterMessagesShare) {
+  int wakes = 0;
+  bridge_->SetJsWaker([&wakes] { ++wakes; });
+  py::object channel = PythonChannel();
+  channel.attr("flush_soon")();  // no scheduler yet: nothing to do
+  py::list scheduled;
+  py::dict globals;
+  globals["__builtins__"] = py::module_::import("builtins");
+  globals["calls"] = scheduled;
+  channel.attr("set_flush_scheduler")(py::eval("lambda: calls.append('flush-scheduled')", globals));
+  channel.attr("flush_soon")();
+  channel.attr("flush_soon")();
+  EXPECT_EQ(py::len(scheduled), 1u) << "one flush arranged";
+  channel.attr("response_start")(1, Eval("{'status': 200}"));
+  channel.attr("request_done")(1, false);
+  EXPECT_EQ(py::len(scheduled), 1u) << "the messages ride on the arranged flush";
+  EXPECT_EQ(wakes, 0);
+  channel.attr("flush")();
+  EXPECT_EQ(wakes, 1);
+  EXPECT_EQ(bridge_->TakeForJs().size(), 2u);
+  channel.attr("set_flush_scheduler")(py::none());
+  bridge_->SetJsWaker(nullptr);
+}
+
 TEST_F(ChannelTest, FlushSchedulerIsCalledOncePerBatchAndJsIsWokenOnlyOnFlush) {
   int wakes = 0;
   bridge_->SetJsWaker([&wakes] { ++wakes; });
