@@ -196,11 +196,12 @@ static long IntField(PyObject* value, const char* message_type, const char* key)
 void ParseResponseStart(py::handle message, int* status, Headers* headers, const char* message_type) {
   RequireDict(message, message_type);
   PyObject* status_obj = Field(message, Key::kStatus);
-  if (status_obj == nullptr) throw py::key_error(std::string("ASGI '") + message_type + "' message is missing 'status'");
+  if (status_obj == nullptr)
+    throw py::key_error(std::string("ASGI '") + message_type + "' message is missing 'status'");
   long value = IntField(status_obj, message_type, "status");
   if (value < 100 || value > 999)
-    throw py::value_error(std::string("ASGI '") + message_type + "' message 'status' must be between 100 and 999, got " +
-                          std::to_string(value));
+    throw py::value_error(std::string("ASGI '") + message_type +
+                          "' message 'status' must be between 100 and 999, got " + std::to_string(value));
   *status = static_cast<int>(value);
   PyObject* headers_obj = Field(message, Key::kHeaders);
   if (headers_obj != nullptr && headers_obj != Py_None) ParseHeaders(headers_obj, message_type, headers);
