@@ -26,6 +26,16 @@ PyObject* RaiseCurrent() {
   return nullptr;
 }
 
+// Runs a method body, turning a C++ exception into the Python exception it stands for.
+template <typename Body>
+PyObject* Guarded(Body&& body) {
+  try {
+    return body();
+  } catch (...) {
+    return RaiseCurrent();
+  }
+}
+
 void CheckArity(const char* name, Py_ssize_t nargs, Py_ssize_t min, Py_ssize_t max) {
   if (nargs >= min && nargs <= max) return;
   std::string expected = min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max);
@@ -57,88 +67,72 @@ PyObject* None() { Py_RETURN_NONE; }
 
 // take()
 PyObject* Take(PyObject* self, PyObject* const*, Py_ssize_t nargs) {
-  try {
+  return Guarded([&] {
     CheckArity("take", nargs, 0, 0);
     return Self(self).Take().release().ptr();
-  } catch (...) {
-    return RaiseCurrent();
-  }
+  });
 }
 
 // response_start(id, message, websocket=False)
 PyObject* ResponseStart(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-  try {
+  return Guarded([&] {
     CheckArity("response_start", nargs, 2, 3);
     Self(self).ResponseStart(Id(args[0]), args[1], nargs > 2 && Truth(args[2]));
     return None();
-  } catch (...) {
-    return RaiseCurrent();
-  }
+  });
 }
 
 // response_body(id, message, pending, websocket=False) -> pending bytes, or -1 when complete
 PyObject* ResponseBody(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-  try {
+  return Guarded([&] {
     CheckArity("response_body", nargs, 3, 4);
     int64_t pending = Self(self).ResponseBody(Id(args[0]), args[1], Int64(args[2]), nargs > 3 && Truth(args[3]));
     return PyLong_FromLongLong(pending);
-  } catch (...) {
-    return RaiseCurrent();
-  }
+  });
 }
 
 // ws_send(id, message, pending) -> pending bytes
 PyObject* WsSend(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-  try {
+  return Guarded([&] {
     CheckArity("ws_send", nargs, 3, 3);
     return PyLong_FromLongLong(Self(self).WsSend(Id(args[0]), args[1], Int64(args[2])));
-  } catch (...) {
-    return RaiseCurrent();
-  }
+  });
 }
 
 // resume_body(id)
 PyObject* ResumeBody(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-  try {
+  return Guarded([&] {
     CheckArity("resume_body", nargs, 1, 1);
     Self(self).ResumeBody(Id(args[0]));
     return None();
-  } catch (...) {
-    return RaiseCurrent();
-  }
+  });
 }
 
 // request_done(id, abort)
 PyObject* RequestDone(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-  try {
+  return Guarded([&] {
     CheckArity("request_done", nargs, 2, 2);
     Self(self).RequestDone(Id(args[0]), Truth(args[1]));
     return None();
-  } catch (...) {
-    return RaiseCurrent();
-  }
+  });
 }
 
 // flush()
 PyObject* Flush(PyObject* self, PyObject* const*, Py_ssize_t nargs) {
-  try {
+  return Guarded([&] {
     CheckArity("flush", nargs, 0, 0);
     Self(self).Flush();
     return None();
-  } catch (...) {
-    return RaiseCurrent();
-  }
+  });
 }
 
 // flush_soon()
 PyObject* FlushSoon(PyObject* self, PyObject* const*, Py_ssize_t nargs) {
-  try {
+  return Guarded([&] {
     CheckArity("flush_soon", nargs, 0, 0);
     Self(self).FlushSoon();
     return None();
-  } catch (...) {
-    return RaiseCurrent();
-  }
+  });
 }
 
 template <PyObject* (*F)(PyObject*, PyObject* const*, Py_ssize_t)>
