@@ -52,6 +52,13 @@ async function startServer (app, options = {}) {
   return { handler, server, port, url: `http://127.0.0.1:${port}`, logger, close }
 }
 
+/** startServer() with the handler's upgradeListener() on the server too: HTTP and WebSockets. */
+async function startWebSocketServer (app, options = {}) {
+  const served = await startServer(app, options)
+  served.server.on('upgrade', served.handler.upgradeListener())
+  return served
+}
+
 /**
  * Sends `request` (string or Buffer, or an array of them written one after another with `gapMs`
  * between) over a fresh TCP connection and collects every byte until the server closes, `timeoutMs`
@@ -222,6 +229,7 @@ module.exports = {
   FIXTURES,
   captureLogger,
   startServer,
+  startWebSocketServer,
   rawRequest,
   parseResponse,
   decodeChunked,

@@ -5,7 +5,7 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { once } = require('node:events')
 const WebSocket = require('ws')
-const { startServer, waitFor } = require('./helpers')
+const { startWebSocketServer, waitFor } = require('./helpers')
 
 const CONNECTIONS = 1000
 const BATCH = 100
@@ -14,8 +14,7 @@ let served
 const clients = new Set()
 
 before(async () => {
-  served = await startServer('ws_echo:app')
-  served.server.on('upgrade', served.handler.upgradeListener())
+  served = await startWebSocketServer('ws_echo:app')
 })
 
 after(async () => {

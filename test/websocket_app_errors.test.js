@@ -6,15 +6,14 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { once } = require('node:events')
 const WebSocket = require('ws')
-const { startServer, rawRequest, parseResponse, waitFor } = require('./helpers')
+const { startWebSocketServer, rawRequest, parseResponse, waitFor } = require('./helpers')
 
 let served
 const appErrors = []
 const clients = new Set()
 
 before(async () => {
-  served = await startServer('ws_handshake:app')
-  served.server.on('upgrade', served.handler.upgradeListener())
+  served = await startWebSocketServer('ws_handshake:app')
   served.handler.on('appError', (err) => appErrors.push(err))
 })
 

@@ -7,15 +7,14 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { once } = require('node:events')
 const WebSocket = require('ws')
-const { startServer, waitFor, sleep } = require('./helpers')
+const { startWebSocketServer, waitFor, sleep } = require('./helpers')
 
 const MiB = 1024 * 1024
 let served
 const clients = new Set()
 
 before(async () => {
-  served = await startServer('ws_flow:app', { wsMaxQueue: 4, wsPerMessageDeflate: false })
-  served.server.on('upgrade', served.handler.upgradeListener())
+  served = await startWebSocketServer('ws_flow:app', { wsMaxQueue: 4, wsPerMessageDeflate: false })
 })
 
 after(async () => {

@@ -6,13 +6,12 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { once } = require('node:events')
 const WebSocket = require('ws')
-const { startServer } = require('./helpers')
+const { startWebSocketServer } = require('./helpers')
 
 let served
 
 before(async () => {
-  served = await startServer('ws_flow:app', { wsPerMessageDeflate: false })
-  served.server.on('upgrade', served.handler.upgradeListener())
+  served = await startWebSocketServer('ws_flow:app', { wsPerMessageDeflate: false })
 })
 
 after(async () => {

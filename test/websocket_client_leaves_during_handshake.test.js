@@ -7,14 +7,13 @@ const assert = require('node:assert/strict')
 const { once } = require('node:events')
 const net = require('node:net')
 const WebSocket = require('ws')
-const { startServer, waitFor, sleep } = require('./helpers')
+const { startWebSocketServer, waitFor, sleep } = require('./helpers')
 
 let served
 const clients = new Set()
 
 before(async () => {
-  served = await startServer('ws_handshake:app')
-  served.server.on('upgrade', served.handler.upgradeListener())
+  served = await startWebSocketServer('ws_handshake:app')
 })
 
 after(async () => {

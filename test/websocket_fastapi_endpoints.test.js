@@ -7,14 +7,13 @@ const assert = require('node:assert/strict')
 const { once } = require('node:events')
 const WebSocket = require('ws')
 const { WebSocket: BrowserWebSocket } = require('undici')
-const { startServer, waitFor } = require('./helpers')
+const { startWebSocketServer, waitFor } = require('./helpers')
 
 let served
 const clients = new Set()
 
 before(async () => {
-  served = await startServer('ws_fastapi_app:app')
-  served.server.on('upgrade', served.handler.upgradeListener())
+  served = await startWebSocketServer('ws_fastapi_app:app')
 })
 
 after(async () => {

@@ -9,7 +9,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const WebSocket = require('ws')
-const { startServer, rawRequest, parseResponse, waitFor, sleep } = require('./helpers')
+const { startWebSocketServer, rawRequest, parseResponse, waitFor, sleep } = require('./helpers')
 
 const CONNECTIONS = 20
 let served
@@ -18,8 +18,7 @@ const clients = new Set()
 
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-asgi-ws-close-'))
-  served = await startServer('ws_close:app', { timeoutGracefulShutdown: 10 })
-  served.server.on('upgrade', served.handler.upgradeListener())
+  served = await startWebSocketServer('ws_close:app', { timeoutGracefulShutdown: 10 })
 })
 
 after(async () => {
@@ -71,8 +70,7 @@ test('a handshake after close() is refused with 503', { timeout: 10000 }, async 
 })
 
 test('an app that ignores the disconnect is cancelled after timeoutGracefulShutdown', { timeout: 15000 }, async () => {
-  const stubborn = await startServer('ws_flow:app', { timeoutGracefulShutdown: 0.5 })
-  stubborn.server.on('upgrade', stubborn.handler.upgradeListener())
+  const stubborn = await startWebSocketServer('ws_flow:app', { timeoutGracefulShutdown: 0.5 })
   try {
     // /slow-reader waits for a resume that never comes: it does not call receive() again.
     const ws = new WebSocket(`ws://127.0.0.1:${stubborn.port}/slow-reader?id=stubborn&count=1`)
@@ -91,8 +89,7 @@ test('an app that ignores the disconnect is cancelled after timeoutGracefulShutd
 })
 
 test('a handshake the app accepts after close() began is closed with 1012 (or refused), not left open', { timeout: 15000 }, async () => {
-  const late = await startServer('ws_handshake:app', { timeoutGracefulShutdown: 3 })
-  late.server.on('upgrade', late.handler.upgradeListener())
+  const late = await startWebSocketServer('ws_handshake:app', { timeoutGracefulShutdown: 3 })
   try {
     // The app sleeps 0.3 s before accepting, then waits in receive().
     const ws = new WebSocket(`ws://127.0.0.1:${late.port}/delayed-accept?id=late&delay=0.3`)

@@ -5,7 +5,7 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { once } = require('node:events')
 const WebSocket = require('ws')
-const { startServer, waitFor } = require('./helpers')
+const { startWebSocketServer, waitFor } = require('./helpers')
 
 const LIMIT = 1024
 let served
@@ -13,8 +13,7 @@ let nextId = 0
 const clients = new Set()
 
 before(async () => {
-  served = await startServer('ws_echo:app', { wsMaxSize: LIMIT })
-  served.server.on('upgrade', served.handler.upgradeListener())
+  served = await startWebSocketServer('ws_echo:app', { wsMaxSize: LIMIT })
 })
 
 after(async () => {

@@ -8,17 +8,15 @@ const { once } = require('node:events')
 const crypto = require('node:crypto')
 const WebSocket = require('ws')
 const { WebSocket: BrowserWebSocket } = require('undici')
-const { startServer } = require('./helpers')
+const { startWebSocketServer } = require('./helpers')
 
 let served
 let plain // wsPerMessageDeflate: false
 const clients = new Set()
 
 before(async () => {
-  served = await startServer('ws_echo:app')
-  served.server.on('upgrade', served.handler.upgradeListener())
-  plain = await startServer('ws_echo:app', { wsPerMessageDeflate: false })
-  plain.server.on('upgrade', plain.handler.upgradeListener())
+  served = await startWebSocketServer('ws_echo:app')
+  plain = await startWebSocketServer('ws_echo:app', { wsPerMessageDeflate: false })
 })
 
 after(async () => {

@@ -7,14 +7,13 @@ const { once } = require('node:events')
 const crypto = require('node:crypto')
 const WebSocket = require('ws')
 const { encode, decode } = require('@msgpack/msgpack')
-const { startServer } = require('./helpers')
+const { startWebSocketServer } = require('./helpers')
 
 let served
 const clients = new Set()
 
 before(async () => {
-  served = await startServer('ws_msgpack:app')
-  served.server.on('upgrade', served.handler.upgradeListener())
+  served = await startWebSocketServer('ws_msgpack:app')
 })
 
 after(async () => {

@@ -5,7 +5,7 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { once } = require('node:events')
 const WebSocket = require('ws')
-const { startServer, waitFor, sleep } = require('./helpers')
+const { startWebSocketServer, waitFor, sleep } = require('./helpers')
 
 let served
 let quiet // wsPingInterval: 0
@@ -13,12 +13,9 @@ let patient // wsPingTimeout longer than wsPingInterval
 const clients = new Set()
 
 before(async () => {
-  served = await startServer('ws_echo:app', { wsPingInterval: 0.2, wsPingTimeout: 0.2 })
-  served.server.on('upgrade', served.handler.upgradeListener())
-  quiet = await startServer('ws_echo:app', { wsPingInterval: 0, wsPingTimeout: 0.2 })
-  quiet.server.on('upgrade', quiet.handler.upgradeListener())
-  patient = await startServer('ws_echo:app', { wsPingInterval: 0.2, wsPingTimeout: 0.5 })
-  patient.server.on('upgrade', patient.handler.upgradeListener())
+  served = await startWebSocketServer('ws_echo:app', { wsPingInterval: 0.2, wsPingTimeout: 0.2 })
+  quiet = await startWebSocketServer('ws_echo:app', { wsPingInterval: 0, wsPingTimeout: 0.2 })
+  patient = await startWebSocketServer('ws_echo:app', { wsPingInterval: 0.2, wsPingTimeout: 0.5 })
 })
 
 after(async () => {

@@ -7,14 +7,13 @@ const { once } = require('node:events')
 const http = require('node:http')
 const WebSocket = require('ws')
 const { PythonHandler } = require('..')
-const { startServer, captureLogger, FIXTURES } = require('./helpers')
+const { startWebSocketServer, captureLogger, FIXTURES } = require('./helpers')
 
 let served
 const clients = new Set()
 
 before(async () => {
-  served = await startServer('ws_scope:app')
-  served.server.on('upgrade', served.handler.upgradeListener())
+  served = await startWebSocketServer('ws_scope:app')
 })
 
 after(async () => {

@@ -6,15 +6,14 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { once } = require('node:events')
 const WebSocket = require('ws')
-const { startServer, waitFor } = require('./helpers')
+const { startWebSocketServer, waitFor } = require('./helpers')
 
 let served
 let nextId = 0
 const clients = new Set()
 
 before(async () => {
-  served = await startServer('ws_close:app')
-  served.server.on('upgrade', served.handler.upgradeListener())
+  served = await startWebSocketServer('ws_close:app')
 })
 
 after(async () => {

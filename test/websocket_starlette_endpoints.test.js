@@ -6,14 +6,13 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { once } = require('node:events')
 const WebSocket = require('ws')
-const { startServer, waitFor } = require('./helpers')
+const { startWebSocketServer, waitFor } = require('./helpers')
 
 let served
 const clients = new Set()
 
 before(async () => {
-  served = await startServer('ws_starlette_app:app')
-  served.server.on('upgrade', served.handler.upgradeListener())
+  served = await startWebSocketServer('ws_starlette_app:app')
 })
 
 after(async () => {

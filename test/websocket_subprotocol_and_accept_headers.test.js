@@ -7,14 +7,13 @@ const { once } = require('node:events')
 const crypto = require('node:crypto')
 const WebSocket = require('ws')
 const { WebSocket: BrowserWebSocket } = require('undici')
-const { startServer, rawRequest, parseResponse } = require('./helpers')
+const { startWebSocketServer, rawRequest, parseResponse } = require('./helpers')
 
 let served
 const clients = new Set()
 
 before(async () => {
-  served = await startServer('ws_handshake:app')
-  served.server.on('upgrade', served.handler.upgradeListener())
+  served = await startWebSocketServer('ws_handshake:app')
 })
 
 after(async () => {
