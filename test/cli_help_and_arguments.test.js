@@ -3,25 +3,14 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
-const { spawn } = require('node:child_process')
+const { childEnv, runNodeProcess } = require('./helpers')
 
 const ROOT = path.resolve(__dirname, '..')
 const BIN = path.join(ROOT, 'bin', 'node-asgi.js')
 const FIXTURES = path.join(ROOT, 'fixtures')
 
 function runCli (args, { timeoutMs = 15000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env }
-    delete env.VIRTUAL_ENV
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('error', reject)
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }) })
-  })
+  return runNodeProcess([BIN, ...args], { env: childEnv(), timeoutMs })
 }
 
 test('--help prints the usage with the options on stdout and exits 0', async () => {

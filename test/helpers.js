@@ -5,11 +5,12 @@ const http = require('node:http')
 const net = require('node:net')
 const path = require('node:path')
 const fs = require('node:fs')
-const { fork } = require('node:child_process')
+const { fork, spawn } = require('node:child_process')
 const { once } = require('node:events')
 const { PythonHandler } = require('..')
 
-const FIXTURES = path.resolve(__dirname, '..', 'fixtures')
+const ROOT = path.resolve(__dirname, '..')
+const FIXTURES = path.join(ROOT, 'fixtures')
 
 /** A logger that records every line instead of printing it; `.text()` joins them. */
 function captureLogger () {
@@ -57,6 +58,36 @@ async function startWebSocketServer (app, options = {}) {
   const served = await startServer(app, options)
   served.server.on('upgrade', served.handler.upgradeListener())
   return served
+}
+
+/** process.env without VIRTUAL_ENV (the tests choose the interpreter), then `overrides`. */
+function childEnv (overrides = {}) {
+  const env = { ...process.env }
+  delete env.VIRTUAL_ENV
+  return Object.assign(env, overrides)
+}
+
+/**
+ * Runs `node ...args` to the end, collecting its output; SIGKILLed after `timeoutMs`. `onSpawn`
+ * sees the child first (to track it). Resolves { code, signal, stdout, stderr, killed, ms }.
+ */
+function runNodeProcess (args, { env = process.env, cwd = ROOT, timeoutMs = 20000, onSpawn = null } = {}) {
+  return new Promise((resolve, reject) => {
+    const began = Date.now()
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    onSpawn?.(child)
+    let stdout = ''
+    let stderr = ''
+    let killed = false
+    child.stdout.on('data', (d) => { stdout += d })
+    child.stderr.on('data', (d) => { stderr += d })
+    const timer = setTimeout(() => { killed = true; child.kill('SIGKILL') }, timeoutMs)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr, killed, ms: Date.now() - began })
+    })
+  })
 }
 
 /**
@@ -230,6 +261,8 @@ module.exports = {
   captureLogger,
   startServer,
   startWebSocketServer,
+  childEnv,
+  runNodeProcess,
   rawRequest,
   parseResponse,
   decodeChunked,

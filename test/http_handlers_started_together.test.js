@@ -4,9 +4,8 @@
 // in its own Node process, since the embedded runtime is loaded once per process.
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { spawn } = require('node:child_process')
 const path = require('node:path')
-const { FIXTURES } = require('./helpers')
+const { FIXTURES, runNodeProcess } = require('./helpers')
 
 const ROOT = path.resolve(__dirname, '..')
 const ATTEMPTS = 8
@@ -25,18 +24,7 @@ const logger = { error () {}, warn () {}, info () {} }
 `
 
 function runOnce () {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20000)
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr })
-    })
-  })
+  return runNodeProcess(['-e', script])
 }
 
 test(`four handlers started with Promise.all in a fresh process all serve (${ATTEMPTS} processes)`, { timeout: 60000 }, async () => {

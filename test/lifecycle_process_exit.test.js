@@ -5,7 +5,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
-const { spawn } = require('node:child_process')
+const { childEnv, runNodeProcess } = require('./helpers')
 
 const ROOT = path.resolve(__dirname, '..')
 const FIXTURES = path.join(ROOT, 'fixtures')
@@ -20,26 +20,11 @@ function runScript (body, { timeoutMs = 15000 } = {}) {
     const FIXTURES = ${JSON.stringify(FIXTURES)}
     ;(async () => { ${body} })().catch((err) => { console.error('SCRIPT FAILED', err && err.stack); process.exit(70) })
   `
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env }
-    delete env.VIRTUAL_ENV
-    delete env.PYTHONUNBUFFERED // the product must make stdout unbuffered itself
-    const began = Date.now()
-    const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    children.add(child)
-    let stdout = ''
-    let stderr = ''
-    let killed = false
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
-    const timer = setTimeout(() => { killed = true; child.kill('SIGKILL') }, timeoutMs)
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      children.delete(child)
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - began, killed })
-    })
-  })
+  const env = childEnv()
+  delete env.PYTHONUNBUFFERED // the product must make stdout unbuffered itself
+  let spawned = null
+  return runNodeProcess(['-e', script], { env, timeoutMs, onSpawn: (child) => children.add(spawned = child) })
+    .finally(() => children.delete(spawned))
 }
 
 test.after(() => { for (const child of children) child.kill('SIGKILL') })

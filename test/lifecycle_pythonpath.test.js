@@ -6,22 +6,13 @@ const assert = require('node:assert/strict')
 const path = require('node:path')
 const os = require('node:os')
 const fs = require('node:fs')
-const { spawn } = require('node:child_process')
+const { childEnv, runNodeProcess } = require('./helpers')
 
 const ROOT = path.resolve(__dirname, '..')
 const FIXTURES = path.join(ROOT, 'fixtures')
 
 function runNode (script, { env, timeoutMs = 20000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('error', reject)
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }) })
-  })
+  return runNodeProcess(['-e', script], { env, timeoutMs })
 }
 
 const script = (app, appDir, url) => `
@@ -53,15 +44,9 @@ test.before(() => {
 })
 test.after(() => { if (tmp) fs.rmSync(tmp, { recursive: true, force: true }) })
 
-const env = (extra) => {
-  const e = { ...process.env, ...extra }
-  delete e.VIRTUAL_ENV
-  return e
-}
-
 test('a module on PYTHONPATH is importable by the app', async () => {
   const result = await runNode(script('test_env_report:app', FIXTURES, '/?import=node_asgi_pythonpath_mod'),
-    { env: env({ PYTHONPATH: path.join(tmp, 'one') }) })
+    { env: childEnv({ PYTHONPATH: path.join(tmp, 'one') }) })
   assert.equal(result.code, 0, result.stderr)
   const line = result.stdout.split('\n').find((l) => l.startsWith('REPORT 200 '))
   assert.ok(line, result.stdout + result.stderr)
@@ -75,7 +60,7 @@ test('a module on PYTHONPATH is importable by the app', async () => {
 
 test('the app module itself can be found through PYTHONPATH (several entries)', async () => {
   const result = await runNode(script('node_asgi_pythonpath_app:app', os.tmpdir(), '/'),
-    { env: env({ PYTHONPATH: [path.join(tmp, 'one'), path.join(tmp, 'two')].join(path.delimiter) }) })
+    { env: childEnv({ PYTHONPATH: [path.join(tmp, 'one'), path.join(tmp, 'two')].join(path.delimiter) }) })
   assert.equal(result.code, 0, result.stderr)
   assert.match(result.stdout, /^REPORT 200 app from PYTHONPATH$/m)
 })

@@ -6,26 +6,15 @@ const assert = require('node:assert/strict')
 const path = require('node:path')
 const os = require('node:os')
 const fs = require('node:fs')
-const { execFileSync, spawn } = require('node:child_process')
+const { execFileSync } = require('node:child_process')
+const { runNodeProcess } = require('./helpers')
 
 const ROOT = path.resolve(__dirname, '..')
 const FIXTURES = path.join(ROOT, 'fixtures')
 
 // Runs `script` with `node -e` and resolves { code, signal, stdout, stderr }; killed after timeoutMs.
 function runNode (script, { env = process.env, timeoutMs = 20000, cwd = ROOT } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr })
-    })
-  })
+  return runNodeProcess(['-e', script], { env, timeoutMs, cwd })
 }
 
 // A child script: serves test_env_report with `options`, prints the JSON report for ?import=...

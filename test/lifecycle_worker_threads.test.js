@@ -6,7 +6,7 @@ const assert = require('node:assert/strict')
 const path = require('node:path')
 const { Worker } = require('node:worker_threads')
 const { once } = require('node:events')
-const { startServer } = require('./helpers')
+const { startServer, runNodeProcess } = require('./helpers')
 
 const ROOT = path.resolve(__dirname, '..')
 const FIXTURES = path.join(ROOT, 'fixtures')
@@ -124,7 +124,6 @@ test('worker.terminate() with a request in flight ends the worker and leaves the
 
 test('worker.terminate() while responses are streaming does not crash the process', { timeout: 60000 }, async () => {
   // In a child process: a native abort here would otherwise take the test runner's process down.
-  const { spawn } = require('node:child_process')
   const script = `
     const { Worker } = require('node:worker_threads')
     const { PythonHandler } = require(${JSON.stringify(ROOT)})
@@ -151,21 +150,14 @@ test('worker.terminate() while responses are streaming does not crash the proces
       console.log('SURVIVED')
     })().catch((err) => { console.error(err); process.exit(70) })
   `
-  const result = await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (d) => { out += d })
-    child.stderr.on('data', (d) => { out += d })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 45000)
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, out }) })
-  })
+  const { code, signal, stdout, stderr } = await runNodeProcess(['-e', script], { timeoutMs: 45000 })
+  const result = { code, signal, out: stdout + stderr }
   assert.equal(result.signal, null, `the process died of ${result.signal}:\n${result.out.slice(0, 2000)}`)
   assert.equal(result.code, 0, `exit code ${result.code}:\n${result.out.slice(0, 2000)}`)
   assert.match(result.out, /SURVIVED/)
 })
 
 test('process.exit() inside a worker while a response is streaming does not crash the process', { timeout: 60000 }, async () => {
-  const { spawn } = require('node:child_process')
   const script = `
     const { Worker } = require('node:worker_threads')
     ;(async () => {
@@ -184,14 +176,8 @@ test('process.exit() inside a worker while a response is streaming does not cras
       console.log('SURVIVED')
     })().catch((err) => { console.error(err); process.exit(70) })
   `
-  const result = await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (d) => { out += d })
-    child.stderr.on('data', (d) => { out += d })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 45000)
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, out }) })
-  })
+  const { code, signal, stdout, stderr } = await runNodeProcess(['-e', script], { timeoutMs: 45000 })
+  const result = { code, signal, out: stdout + stderr }
   assert.equal(result.signal, null, `the process died of ${result.signal}:\n${result.out.slice(0, 2000)}`)
   assert.equal(result.code, 0, `exit code ${result.code}:\n${result.out.slice(0, 2000)}`)
   assert.match(result.out, /SURVIVED/)
