@@ -7,42 +7,15 @@ const path = require('node:path')
 const { spawn } = require('node:child_process')
 const net = require('node:net')
 const { once } = require('node:events')
+const { childEnv, startCli: startHelperCli } = require('./helpers')
 
 const ROOT = path.resolve(__dirname, '..')
 const BIN = path.join(ROOT, 'bin', 'node-asgi.js')
 const children = new Set()
 test.after(() => { for (const child of children) child.kill('SIGKILL') })
 
-/**
- * Starts the CLI with `args` and waits for "node-asgi running on http://127.0.0.1:PORT" on stderr.
- * Resolves { child, port, url, stdout(), stderr(), exited, stop() }.
- */
-async function startCli (args, { env = {}, timeoutMs = 15000, cwd = ROOT } = {}) {
-  const childEnv = { ...process.env, ...env }
-  delete childEnv.VIRTUAL_ENV
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => { stdout += d })
-  const exited = new Promise((resolve) => child.on('close', (code, signal) => { children.delete(child); resolve({ code, signal }) }))
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "running on" line within ${timeoutMs} ms:\n${stderr}`)), timeoutMs)
-    child.stderr.on('data', (d) => {
-      stderr += d
-      const m = /node-asgi running on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)
-      if (m) { clearTimeout(timer); resolve(Number(m[1])) }
-    })
-    exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`the CLI exited (${code ?? signal}) before listening:\n${stderr}`)) })
-  })
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10000)
-    const result = await exited
-    clearTimeout(timer)
-    return result
-  }
-  return { child, port, url: `http://127.0.0.1:${port}`, stdout: () => stdout, stderr: () => stderr, exited, stop }
+function startCli (args, options = {}) {
+  return startHelperCli(args, { ...options, track: children })
 }
 
 async function waitForOutput (read, pattern, timeoutMs = 5000) {
@@ -140,9 +113,7 @@ test('--log-level warning hides the info lines and the access log', async (t) =>
   await once(probe, 'listening')
   const port = probe.address().port
   await new Promise((resolve) => probe.close(resolve))
-  const env = { ...process.env }
-  delete env.VIRTUAL_ENV
-  const child = spawn(process.execPath, [BIN, 'raw_apps:hello', '--app-dir', 'fixtures', '--port', String(port), '--log-level', 'warning'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, 'raw_apps:hello', '--app-dir', 'fixtures', '--port', String(port), '--log-level', 'warning'], { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
   let stderr = ''
   child.stderr.on('data', (d) => { stderr += d })

@@ -8,6 +8,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const net = require('node:net')
 const { spawn } = require('node:child_process')
+const { childEnv, startCli: startHelperCli } = require('./helpers')
 
 const ROOT = path.resolve(__dirname, '..')
 const BIN = path.join(ROOT, 'bin', 'node-asgi.js')
@@ -19,31 +20,8 @@ test.after(() => {
   fs.rmSync(tmp, { recursive: true, force: true })
 })
 
-async function startCli (args, { env = {}, timeoutMs = 15000 } = {}) {
-  const childEnv = { ...process.env, ...env }
-  delete childEnv.VIRTUAL_ENV
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(child)
-  let stderr = ''
-  const exited = new Promise((resolve) => child.on('close', (code, signal) => { children.delete(child); resolve({ code, signal, at: Date.now() }) }))
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "running on" line within ${timeoutMs} ms:\n${stderr}`)), timeoutMs)
-    child.stderr.on('data', (d) => {
-      stderr += d
-      const m = /node-asgi running on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)
-      if (m) { clearTimeout(timer); resolve(Number(m[1])) }
-    })
-    exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`the CLI exited (${code ?? signal}) before listening:\n${stderr}`)) })
-  })
-  // resolves the exit, SIGKILLing the child if it has not exited within `ms`
-  const exitWithin = async (ms) => {
-    let timedOut = false
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL') }, ms)
-    const result = await exited
-    clearTimeout(timer)
-    return { ...result, timedOut }
-  }
-  return { child, port, url: `http://127.0.0.1:${port}`, stderr: () => stderr, exitWithin }
+function startCli (args, options = {}) {
+  return startHelperCli(args, { ...options, track: children })
 }
 
 for (const signal of ['SIGTERM', 'SIGINT']) {
@@ -130,9 +108,7 @@ test('--timeout-graceful-shutdown bounds the wait for requests in flight on SIGT
 })
 
 test('SIGTERM during a slow startup still shuts down with exit code 0', async () => {
-  const childEnv = { ...process.env }
-  delete childEnv.VIRTUAL_ENV
-  const child = spawn(process.execPath, [BIN, 'raw_apps:lifespan_slow_startup', '--app-dir', 'fixtures', '--port', '0'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, 'raw_apps:lifespan_slow_startup', '--app-dir', 'fixtures', '--port', '0'], { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
   let stderr = ''
   child.stderr.on('data', (d) => { stderr += d })

@@ -91,6 +91,47 @@ function runNodeProcess (args, { env = process.env, cwd = ROOT, timeoutMs = 2000
 }
 
 /**
+ * Starts the CLI (`bin/node-asgi.js ...args`) and waits for its "node-asgi running on
+ * http://127.0.0.1:PORT" line on stderr. `track` (a Set) holds the child until it exits, for a
+ * test file's after-hook to kill. Resolves { child, port, url, stdout(), stderr(), exited,
+ * exitWithin(ms), stop() }: `exited` resolves { code, signal, at }; exitWithin(ms) awaits the exit,
+ * SIGKILLing the child after `ms` ({ ..., timedOut }); stop() sends SIGTERM and waits up to 10 s.
+ */
+async function startCli (args, { env = {}, timeoutMs = 15000, cwd = ROOT, track = null } = {}) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'node-asgi.js'), ...args],
+    { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+  track?.add(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => { stdout += d })
+  const exited = new Promise((resolve) => child.on('close', (code, signal) => {
+    track?.delete(child)
+    resolve({ code, signal, at: Date.now() })
+  }))
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "running on" line within ${timeoutMs} ms:\n${stderr}`)), timeoutMs)
+    child.stderr.on('data', (d) => {
+      stderr += d
+      const m = /node-asgi running on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)
+      if (m) { clearTimeout(timer); resolve(Number(m[1])) }
+    })
+    exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`the CLI exited (${code ?? signal}) before listening:\n${stderr}`)) })
+  })
+  const exitWithin = async (ms) => {
+    let timedOut = false
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL') }, ms)
+    const result = await exited
+    clearTimeout(timer)
+    return { ...result, timedOut }
+  }
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+    return exitWithin(10000)
+  }
+  return { child, port, url: `http://127.0.0.1:${port}`, stdout: () => stdout, stderr: () => stderr, exited, exitWithin, stop }
+}
+
+/**
  * Sends `request` (string or Buffer, or an array of them written one after another with `gapMs`
  * between) over a fresh TCP connection and collects every byte until the server closes, `timeoutMs`
  * passes, or `until(data)` returns true. Resolves { data, ended, timedOut, error }:
@@ -263,6 +304,7 @@ module.exports = {
   startWebSocketServer,
   childEnv,
   runNodeProcess,
+  startCli,
   rawRequest,
   parseResponse,
   decodeChunked,
