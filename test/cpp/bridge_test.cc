@@ -250,6 +250,22 @@ TEST(Bridge, PushToJsWakesEvenWhileAFlushIsArranged) {
   EXPECT_EQ(bridge.TakeForJs().size(), 2u);
 }
 
+// What a consumer of several producers' messages saw: ids are (producer << 32) | sequence, and
+// each producer's must arrive in sequence.
+struct ProducerOrder {
+  explicit ProducerOrder(int producers) : next(producers, 0) {}
+  void Saw(uint64_t id) {
+    int p = static_cast<int>(id >> 32);
+    uint64_t i = id & 0xffffffffu;
+    if (i != next[p]) in_order = false;
+    next[p] = i + 1;
+    ++received;
+  }
+  std::vector<uint64_t> next;
+  uint64_t received = 0;
+  bool in_order = true;
+};
+
 // Several JS-side producers push into the loop queue while one consumer drains it on eventfd
 // wakeups: every message arrives exactly once, each producer's in its own order, and no wakeup is
 // lost (the consumer waits only on the fd).
@@ -266,23 +282,15 @@ TEST(Bridge, ConcurrentProducersToLoopLoseNothing) {
       }
     });
   }
-  std::vector<uint64_t> next(kProducers, 0);
-  uint64_t received = 0;
-  bool in_order = true;
-  while (received < kProducers * kPerProducer) {
+  ProducerOrder order(kProducers);
+  while (order.received < kProducers * kPerProducer) {
     pollfd pfd{bridge.wakeup_fd(), POLLIN, 0};
-    ASSERT_EQ(poll(&pfd, 1, 10000), 1) << "lost wakeup after " << received << " messages";
-    for (const ToLoop& m : bridge.TakeForLoop()) {
-      int p = static_cast<int>(m.id >> 32);
-      uint64_t i = m.id & 0xffffffffu;
-      if (i != next[p]) in_order = false;
-      next[p] = i + 1;
-      ++received;
-    }
+    ASSERT_EQ(poll(&pfd, 1, 10000), 1) << "lost wakeup after " << order.received << " messages";
+    for (const ToLoop& m : bridge.TakeForLoop()) order.Saw(m.id);
   }
   for (auto& t : producers) t.join();
-  EXPECT_TRUE(in_order);
-  EXPECT_EQ(received, kProducers * kPerProducer);
+  EXPECT_TRUE(order.in_order);
+  EXPECT_EQ(order.received, kProducers * kPerProducer);
   EXPECT_TRUE(bridge.TakeForLoop().empty());
 }
 
@@ -321,29 +329,22 @@ TEST(Bridge, ConcurrentProducersToJsLoseNothingAndNoWakeup) {
     if (flush) bridge.FlushToJs();
   });
 
-  std::vector<uint64_t> next(kProducers, 0);
-  uint64_t received = 0, drains_with_messages = 0, seen_wakes = 0;
-  bool in_order = true;
-  while (received < kProducers * kPerProducer) {
+  ProducerOrder order(kProducers);
+  uint64_t drains_with_messages = 0, seen_wakes = 0;
+  while (order.received < kProducers * kPerProducer) {
     {
       std::unique_lock<std::mutex> lock(mutex);
       ASSERT_TRUE(woken.wait_for(lock, std::chrono::seconds(10), [&] { return wakes > seen_wakes; }))
-          << "lost wakeup after " << received << " messages";
+          << "lost wakeup after " << order.received << " messages";
       seen_wakes = wakes;
     }
     std::vector<ToJs> batch = bridge.TakeForJs();
     if (!batch.empty()) ++drains_with_messages;
-    for (const ToJs& m : batch) {
-      int p = static_cast<int>(m.id >> 32);
-      uint64_t i = m.id & 0xffffffffu;
-      if (i != next[p]) in_order = false;
-      next[p] = i + 1;
-      ++received;
-    }
+    for (const ToJs& m : batch) order.Saw(m.id);
   }
   for (auto& t : producers) t.join();
-  EXPECT_TRUE(in_order);
-  EXPECT_EQ(received, kProducers * kPerProducer);
+  EXPECT_TRUE(order.in_order);
+  EXPECT_EQ(order.received, kProducers * kPerProducer);
   EXPECT_TRUE(bridge.TakeForJs().empty());
   {
     std::lock_guard<std::mutex> lock(mutex);
