@@ -103,24 +103,23 @@ test('path params, query params, headers, cookies, url, client and subprotocol; 
   assert.equal(code, 4001)
 })
 
-test('websocket.close() before accept is answered with 403', { timeout: 10000 }, async () => {
-  const ws = new WebSocket(`ws://127.0.0.1:${served.port}/ws/reject`)
+/** The HTTP status a handshake to `path` is refused with. */
+async function refusalStatus (path) {
+  const ws = new WebSocket(`ws://127.0.0.1:${served.port}${path}`)
   clients.add(ws)
   ws.on('error', () => {})
   const [, res] = await once(ws, 'unexpected-response')
-  assert.equal(res.statusCode, 403)
   res.resume()
   ws.terminate()
+  return res.statusCode
+}
+
+test('websocket.close() before accept is answered with 403', { timeout: 10000 }, async () => {
+  assert.equal(await refusalStatus('/ws/reject'), 403)
 })
 
 test('an unknown WebSocket route is refused by the router before accepting (403)', { timeout: 10000 }, async () => {
-  const ws = new WebSocket(`ws://127.0.0.1:${served.port}/ws/does-not-exist`)
-  clients.add(ws)
-  ws.on('error', () => {})
-  const [, res] = await once(ws, 'unexpected-response')
-  assert.equal(res.statusCode, 403)
-  res.resume()
-  ws.terminate()
+  assert.equal(await refusalStatus('/ws/does-not-exist'), 403)
 })
 
 test('a WebSocketEndpoint class keeps per-connection state and gets on_disconnect(code)', { timeout: 10000 }, async () => {
