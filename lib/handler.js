@@ -3,7 +3,7 @@
 // lifespan) and routes the loop thread's events to the request cycles that await them. JS thread.
 const { EventEmitter } = require('node:events')
 const { normalizeOptions } = require('./options')
-const { native: loadNative, Events, EVENT_BATCH, splitHeaders } = require('./native')
+const { native: loadNative, Events, splitHeaders } = require('./native')
 const { PythonError } = require('./errors')
 const { Logger } = require('./logger')
 const { NodeHttpCycle, BufferedHttpCycle, respondPlain } = require('./http_cycle')
@@ -53,7 +53,7 @@ class PythonHandler extends EventEmitter {
       this.#settleStart = { resolve, reject }
       try {
         const { addon, python, runtimePath } = loadNative()
-        this.#meta = new Float64Array(3 * EVENT_BATCH)
+        this.#meta = new Float64Array(3 * addon.eventBatch)
         this.#native = new addon.NativeHandler(this.#onEvents.bind(this), this.#meta)
         this.#native.ref()
         const o = this.options

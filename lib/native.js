@@ -27,7 +27,7 @@ function native () {
 
 // The addon calls onEvents(count, ...payloads) with a batch of events (src/js_events.h): event i's
 // kind, id and number n are meta[3i], meta[3i + 1] and meta[3i + 2] in the Float64Array the
-// handler gave it (3 × EVENT_BATCH); its payloads, in event order, are the call's arguments:
+// handler gave it (3 × addon.eventBatch); its payloads, in event order, are the call's arguments:
 //   kind            n                                  payloads
 //   STARTED, CLOSED, RESUME_BODY                       none
 //   START_FAILED, APP_ERROR, LOOP_EXITED               {type, message, traceback} (null: LOOP_EXITED ok)
@@ -38,8 +38,6 @@ function native () {
 //   WS_ACCEPT       -                                  subprotocol or null, headers (joined)
 //   WS_SEND         TEXT | WANTS_DRAIN                 Buffer
 //   WS_CLOSE        close code                         reason
-const EVENT_BATCH = 1024
-
 // Event kinds as the addon numbers them (src/core/messages.h, ToJs::Kind).
 const Events = Object.freeze({
   STARTED: 0,
@@ -75,4 +73,4 @@ function splitHeaders (joined) {
   return joined === '' ? [] : joined.split('\0')
 }
 
-module.exports = { native, Events, EVENT_BATCH, MORE_BODY, TEXT, WANTS_DRAIN, bodyBuffer, splitHeaders }
+module.exports = { native, Events, MORE_BODY, TEXT, WANTS_DRAIN, bodyBuffer, splitHeaders }

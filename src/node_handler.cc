@@ -56,7 +56,7 @@ NativeHandler::NativeHandler(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   if (!info[0].IsFunction() || !info[1].IsTypedArray() ||
       info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
       info[1].As<Napi::Float64Array>().ElementLength() < 3 * kMaxEvents)
-    throw Napi::TypeError::New(env, "node-asgi: NativeHandler(onEvents, meta: Float64Array(3 * 1024)) expected");
+    throw Napi::TypeError::New(env, "node-asgi: NativeHandler(onEvents, meta: Float64Array(3 * eventBatch)) expected");
   meta_ = Napi::Persistent(info[1].As<Napi::Float64Array>());
   context_ = std::make_unique<HandlerContext>(HandlerContext{bridge_, this});
   tsfn_ = Tsfn::New(env, info[0].As<Napi::Function>(), "node-asgi", 0, 1, context_.get());
