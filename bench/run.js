@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 'use strict'
 // `npm run bench`: node-asgi beside node:http, uvicorn and (when installed) @platformatic/python-node,
-// in one run on 127.0.0.1. Rounds alternate the servers so machine drift hits all alike; each cell
-// is the median of the rounds. Load comes from wrk (Debian; a C client that leaves Node's cores to
-// the servers), WebSocket load from a client process that writes pre-built frames (ws_raw_load.js,
-// for the same reason). Results: a table per workload on stdout, and JSON + Markdown under
+// in one run on 127.0.0.1; uvicorn and the app floor also on a python3 built on the shared libpython
+// node-asgi embeds, to tell the interpreter's cost from the server's. Rounds alternate the servers so
+// machine drift hits all alike; each cell is the median of the rounds. Load comes from wrk (Debian;
+// a C client that leaves Node's cores to the servers), WebSocket load from a client process that
+// writes pre-built frames (ws_raw_load.js, for the same reason). Results: a table per workload on stdout, and JSON + Markdown under
 // bench/results/.
 //
 //   npm run bench -- [--only hello,fastapi,ws1,ws10,idle,floor,inprocess1,inprocess100] [--duration 10]
@@ -47,9 +48,32 @@ if (WS_CLIENT === undefined) {
 function nodeAsgi (app, loop = 'asyncio') {
   return (port) => [process.execPath, [path.join(ROOT, 'bin/node-asgi.js'), app, '--app-dir', APPS, '--port', String(port), '--no-access-log', '--log-level', 'warning', '--loop', loop]]
 }
-function uvicorn (app) {
-  return (port) => [PYTHON, ['-m', 'uvicorn', app, '--app-dir', APPS, '--port', String(port), '--loop', 'uvloop', '--http', 'httptools', '--ws', 'websockets', '--no-access-log', '--log-level', 'warning']]
+function uvicorn (app, python = () => PYTHON) {
+  return (port) => [python(), ['-m', 'uvicorn', app, '--app-dir', APPS, '--port', String(port), '--loop', 'uvloop', '--http', 'httptools', '--ws', 'websockets', '--no-access-log', '--log-level', 'warning']]
 }
+// Debian's python3 is a statically linked, profile-optimised binary; node-asgi embeds the shared
+// libpython, which runs the same Python code 15–25% slower on this machine kind. A python3 built
+// on that library (native/python_shared.c, compiled here on first use) runs uvicorn and the floor
+// on the interpreter node-asgi has, so the bench can tell the interpreter's cost from the server's.
+const PYTHON_INFO = JSON.parse(fs.readFileSync(path.join(ROOT, 'build/python.json'), 'utf8')) // written by the build
+const SHARED_LIB = PYTHON_INFO.ldlibrary
+let sharedPython = null
+function pythonOnSharedLib () {
+  if (sharedPython === null) {
+    const info = PYTHON_INFO
+    const out = path.join(__dirname, 'native/build/python-shared')
+    fs.mkdirSync(path.dirname(out), { recursive: true })
+    try {
+      execFileSync('cc', ['-O2', `-I${info.include}`, path.join(__dirname, 'native/python_shared.c'), '-o', out,
+        `-L${info.libdir}`, `-lpython${info.ldversion}`, `-Wl,-rpath,${info.libdir}`], { stdio: ['ignore', 'ignore', 'pipe'] })
+    } catch (err) {
+      throw new Error(`cannot build a python3 on ${info.ldlibrary}: ${String(err.stderr || err.message).trim()}`)
+    }
+    sharedPython = out
+  }
+  return sharedPython
+}
+
 // The incumbent, when installed here or in the directory the bench runs from; else skipped.
 function platformatic (app) {
   let modulePath
@@ -79,10 +103,12 @@ const WORKLOADS = {
     title: 'FastAPI JSON route',
     load: 'wrk',
     url: '/items/42?q=bench',
+    ratios: ['uvicorn', `uvicorn on ${SHARED_LIB}`],
     servers: {
       'node-asgi': nodeAsgi('bench_apps:fastapi_app'),
       'node-asgi uvloop': nodeAsgi('bench_apps:fastapi_app', 'uvloop'),
       uvicorn: uvicorn('bench_apps:fastapi_app'),
+      [`uvicorn on ${SHARED_LIB}`]: uvicorn('bench_apps:fastapi_app', pythonOnSharedLib),
       '@platformatic/python-node': platformatic('bench_apps:fastapi_app')
     }
   },
@@ -112,7 +138,8 @@ const WORKLOADS = {
     ratios: ['python3'],
     servers: {
       python3: 'python3', // Debian's /usr/bin/python3, the binary uvicorn runs on
-      'node-asgi (embedded libpython3.11.so)': 'embedded'
+      [`python3 on ${SHARED_LIB}`]: 'shared', // the same Python code on the library node-asgi embeds
+      [`node-asgi (embedded ${SHARED_LIB})`]: 'embedded'
     }
   },
   inprocess1: {
@@ -208,9 +235,10 @@ async function measureServer (workload, command) {
 
 async function measureFloor (workload, where) {
   const seconds = String(DURATION)
-  const out = where === 'python3'
-    ? await run(PYTHON, [path.join(APPS, 'app_floor.py'), workload.app, seconds])
-    : await run(process.execPath, [path.join(__dirname, 'app_floor.js'), workload.app, seconds])
+  const script = [path.join(APPS, 'app_floor.py'), workload.app, seconds]
+  const out = where === 'embedded'
+    ? await run(process.execPath, [path.join(__dirname, 'app_floor.js'), workload.app, seconds])
+    : await run(where === 'python3' ? PYTHON : pythonOnSharedLib(), script)
   const { rps, cpu } = JSON.parse(out)
   return { rps, cpu, p50: NaN, p99: NaN, rss: NaN }
 }
