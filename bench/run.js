@@ -10,6 +10,7 @@
 //
 //   npm run bench -- [--only hello,fastapi,ws1,ws10,idle,floor,inprocess1,inprocess100] [--duration 10]
 //                    [--connections 50] [--rounds 3] [--warmup 2] [--ws-client frames|ws]
+//                    [--results bench/results]
 const { spawn, execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
@@ -21,29 +22,43 @@ const APPS = path.join(__dirname, 'apps')
 const PYTHON = process.env.NODE_ASGI_PYTHON || '/usr/bin/python3'
 const CLK_TCK = 100
 
-const { values: flags } = parseArgs({
-  options: {
-    only: { type: 'string' },
-    duration: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '50' },
-    rounds: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '2' },
-    'ws-client': { type: 'string', default: 'frames' }
+const OPTIONS = {
+  only: { type: 'string' },
+  duration: { type: 'string', default: '10' },
+  connections: { type: 'string', default: '50' },
+  rounds: { type: 'string', default: '3' },
+  warmup: { type: 'string', default: '2' },
+  'ws-client': { type: 'string', default: 'frames' },
+  results: { type: 'string', default: path.join(__dirname, 'results') }
+}
+const flags = parseFlags()
+function parseFlags () {
+  try {
+    return parseArgs({ options: OPTIONS }).values
+  } catch (err) {
+    return usageError(err.message)
   }
-})
-const DURATION = Number(flags.duration)
-const CONNECTIONS = Number(flags.connections)
-const ROUNDS = Number(flags.rounds)
-const WARMUP = Number(flags.warmup)
+}
+function usageError (message) {
+  console.error(`bench: ${message}`)
+  process.exit(2)
+}
+function numberFlag (name, { min, integer }) {
+  const n = Number(flags[name])
+  if (!(n >= min) || (integer && !Number.isInteger(n))) usageError(`--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got '${flags[name]}'`)
+  return n
+}
+const DURATION = numberFlag('duration', { min: 0.5, integer: false })
+const CONNECTIONS = numberFlag('connections', { min: 1, integer: true })
+const ROUNDS = numberFlag('rounds', { min: 1, integer: true })
+const WARMUP = numberFlag('warmup', { min: 0, integer: false })
+const RESULTS = path.resolve(flags.results)
 // WebSocket load: pre-built frames (ws_raw_load.js, the default: cheap enough that the servers, not
 // the client, set the pace) or the `ws` client library (ws_load.js: one JS thread parsing every
 // message, which caps one connection at about what one server core does).
 const WS_CLIENTS = { frames: 'ws_raw_load.js', ws: 'ws_load.js' }
 const WS_CLIENT = WS_CLIENTS[flags['ws-client']]
-if (WS_CLIENT === undefined) {
-  console.error(`bench: --ws-client must be one of ${Object.keys(WS_CLIENTS).join(', ')}, got '${flags['ws-client']}'`)
-  process.exit(2)
-}
+if (WS_CLIENT === undefined) usageError(`--ws-client must be one of ${Object.keys(WS_CLIENTS).join(', ')}, got '${flags['ws-client']}'`)
 
 function nodeAsgi (app, loop = 'asyncio') {
   return (port) => [process.execPath, [path.join(ROOT, 'bin/node-asgi.js'), app, '--app-dir', APPS, '--port', String(port), '--no-access-log', '--log-level', 'warning', '--loop', loop]]
@@ -55,8 +70,16 @@ function uvicorn (app, python = () => PYTHON) {
 // libpython, which runs the same Python code 15–25% slower on this machine kind. A python3 built
 // on that library (native/python_shared.c, compiled here on first use) runs uvicorn and the floor
 // on the interpreter node-asgi has, so the bench can tell the interpreter's cost from the server's.
-const PYTHON_INFO = JSON.parse(fs.readFileSync(path.join(ROOT, 'build/python.json'), 'utf8')) // written by the build
+const PYTHON_INFO = readPythonInfo()
 const SHARED_LIB = PYTHON_INFO.ldlibrary
+function readPythonInfo () {
+  const file = path.join(ROOT, 'build/python.json') // the embedded Python, written by the build
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'))
+  } catch (err) {
+    return usageError(`cannot read ${path.relative(ROOT, file)} (${err.code || err.message}): build the addon first (npm run build)`)
+  }
+}
 let sharedPython = null
 function pythonOnSharedLib () {
   if (sharedPython === null) {
@@ -288,7 +311,7 @@ function table (name, workload, rows) {
 
 async function main () {
   const names = flags.only ? flags.only.split(',') : Object.keys(WORKLOADS)
-  for (const n of names) if (!WORKLOADS[n]) throw new Error(`unknown workload '${n}' (choose from ${Object.keys(WORKLOADS).join(', ')})`)
+  for (const n of names) if (!WORKLOADS[n]) usageError(`--only: unknown workload '${n}' (choose from ${Object.keys(WORKLOADS).join(', ')})`)
   try { execFileSync('wrk', ['--version'], { stdio: 'ignore' }) } catch (err) {
     if (err.code === 'ENOENT' && names.some((n) => ['wrk', 'idle'].includes(WORKLOADS[n].load))) throw new Error('wrk is not installed (apt-get install wrk, or run `bash scripts/setup.sh --bench`)')
   }
@@ -338,14 +361,14 @@ async function main () {
     process.stdout.write(`\n${section}\n\n`)
   }
   const meta = { date: started.toISOString(), duration: DURATION, connections: CONNECTIONS, rounds: ROUNDS, node: process.version, cpus: require('node:os').cpus().length }
-  const dir = path.join(__dirname, 'results')
+  const dir = RESULTS
   fs.mkdirSync(dir, { recursive: true })
   const stamp = started.toISOString().replace(/[:.]/g, '-')
   fs.writeFileSync(path.join(dir, `${stamp}.json`), JSON.stringify({ meta, results }, null, 2) + '\n')
   const md = `# node-asgi benchmark, ${meta.date}\n\n${DURATION} s per measurement, ${CONNECTIONS} connections (wrk -t1), median of ${ROUNDS} rounds, ${meta.cpus} cores, Node ${meta.node}. Ratios are within this run.\n\n${sections.join('\n\n')}\n`
   fs.writeFileSync(path.join(dir, `${stamp}.md`), md)
   fs.writeFileSync(path.join(dir, 'latest.md'), md)
-  process.stderr.write(`results: bench/results/${stamp}.{json,md}\n`)
+  process.stderr.write(`results: ${path.relative(process.cwd(), path.join(dir, stamp)) || '.'}.{json,md}\n`)
 }
 
-main().catch((err) => { console.error(err.message); process.exit(1) })
+main().catch((err) => { console.error(`bench: ${err.message}`); process.exit(1) })
