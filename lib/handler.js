@@ -14,6 +14,12 @@ const { STATUS_CODES } = http
 
 const State = Object.freeze({ NEW: 'new', STARTING: 'starting', STARTED: 'started', CLOSING: 'closing', CLOSED: 'closed', FAILED: 'failed' })
 
+// Request-path calls queue for the loop thread without waking it; the first of a turn calls this
+// (with the addon object, so that no closure keeps it alive) for one wakeLoop() after the turn's
+// I/O callbacks: the requests read in one poll phase cost the loop thread one wakeup.
+function arrangeWake (native) { setImmediate(wakeLoop, native) }
+function wakeLoop (native) { native.wakeLoop() }
+
 class PythonHandler extends EventEmitter {
   #native = null
   #meta = null // the kind/id/n triples of the event batch being delivered (see native.js)
@@ -54,7 +60,7 @@ class PythonHandler extends EventEmitter {
       try {
         const { addon, python, runtimePath } = loadNative()
         this.#meta = new Float64Array(3 * addon.eventBatch)
-        this.#native = new addon.NativeHandler(this.#onEvents.bind(this), this.#meta)
+        this.#native = new addon.NativeHandler(this.#onEvents.bind(this), this.#meta, arrangeWake)
         this.#native.ref()
         const o = this.options
         this.#native.start({

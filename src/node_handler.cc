@@ -43,6 +43,7 @@ Napi::Function NativeHandler::Define(Napi::Env env) {
                          InstanceMethod<&NativeHandler::Disconnect>("disconnect"),
                          InstanceMethod<&NativeHandler::Drained>("drained"),
                          InstanceMethod<&NativeHandler::Shutdown>("shutdown"),
+                         InstanceMethod<&NativeHandler::WakeLoop>("wakeLoop"),
                          InstanceMethod<&NativeHandler::WsConnect>("wsConnect"),
                          InstanceMethod<&NativeHandler::WsMessage>("wsMessage"),
                          InstanceMethod<&NativeHandler::WsDisconnect>("wsDisconnect"),
@@ -55,9 +56,10 @@ NativeHandler::NativeHandler(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   Napi::Env env = info.Env();
   if (!info[0].IsFunction() || !info[1].IsTypedArray() ||
       info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-      info[1].As<Napi::Float64Array>().ElementLength() < 3 * kMaxEvents)
-    throw Napi::TypeError::New(env, "node-asgi: NativeHandler(onEvents, meta: Float64Array(3 * eventBatch)) expected");
+      info[1].As<Napi::Float64Array>().ElementLength() < 3 * kMaxEvents || !info[2].IsFunction())
+    throw Napi::TypeError::New(env, "node-asgi: NativeHandler(onEvents, meta: Float64Array(3 * eventBatch), arrangeWake) expected");
   meta_ = Napi::Persistent(info[1].As<Napi::Float64Array>());
+  arrange_wake_ = Napi::Persistent(info[2].As<Napi::Function>());
   context_ = std::make_unique<HandlerContext>(HandlerContext{bridge_, this});
   tsfn_ = Tsfn::New(env, info[0].As<Napi::Function>(), "node-asgi", 0, 1, context_.get());
   tsfn_.Unref(env);
@@ -155,7 +157,7 @@ Napi::Value NativeHandler::StartHttp(const Napi::CallbackInfo& info) {
   ToLoop m(ToLoop::Kind::kHttpStart, Id(info));
   m.head = ReadHead(info);
   m.flag = info[11].ToBoolean();
-  bridge_->PushToLoop(std::move(m));
+  Queue(std::move(m));
   return info.Env().Undefined();
 }
 
@@ -163,7 +165,7 @@ Napi::Value NativeHandler::StartHttp(const Napi::CallbackInfo& info) {
 Napi::Value NativeHandler::WsConnect(const Napi::CallbackInfo& info) {
   ToLoop m(ToLoop::Kind::kWsConnect, Id(info));
   m.head = ReadHead(info);
-  bridge_->PushToLoop(std::move(m));
+  Queue(std::move(m));
   return info.Env().Undefined();
 }
 
@@ -174,7 +176,7 @@ Napi::Value NativeHandler::WsMessage(const Napi::CallbackInfo& info) {
   m.bytes.assign(data.Data(), data.Length());
   m.flag = info[2].ToBoolean();
   m.flag2 = info[3].ToBoolean();
-  bridge_->PushToLoop(std::move(m));
+  Queue(std::move(m));
   return info.Env().Undefined();
 }
 
@@ -183,7 +185,7 @@ Napi::Value NativeHandler::WsDisconnect(const Napi::CallbackInfo& info) {
   ToLoop m(ToLoop::Kind::kWsDisconnect, Id(info));
   m.number = info[1].As<Napi::Number>().Int32Value();
   m.bytes = Utf8(info[2]);
-  bridge_->PushToLoop(std::move(m));
+  Queue(std::move(m));
   return info.Env().Undefined();
 }
 
@@ -196,17 +198,30 @@ Napi::Value NativeHandler::Body(const Napi::CallbackInfo& info) {
   }
   m.flag = info[2].ToBoolean();
   m.flag2 = info[3].ToBoolean();
-  bridge_->PushToLoop(std::move(m));
+  Queue(std::move(m));
   return info.Env().Undefined();
 }
 
 Napi::Value NativeHandler::Disconnect(const Napi::CallbackInfo& info) {
-  bridge_->PushToLoop(ToLoop(ToLoop::Kind::kHttpDisconnect, Id(info)));
+  Queue(ToLoop(ToLoop::Kind::kHttpDisconnect, Id(info)));
   return info.Env().Undefined();
 }
 
 Napi::Value NativeHandler::Drained(const Napi::CallbackInfo& info) {
-  bridge_->PushToLoop(ToLoop(ToLoop::Kind::kHttpDrained, Id(info)));
+  Queue(ToLoop(ToLoop::Kind::kHttpDrained, Id(info)));
+  return info.Env().Undefined();
+}
+
+// Request-path messages are many per turn of Node's event loop: one wakeup for all of them, from
+// the setImmediate that arrangeWake schedules (Bridge::QueueForLoop). Control messages
+// (shutdown) use PushToLoop and wake the loop at once.
+void NativeHandler::Queue(ToLoop&& message) {
+  if (bridge_->QueueForLoop(std::move(message))) arrange_wake_.Call({Value()});
+}
+
+// wakeLoop(): the wakeup arranged by the first Queue() of a turn.
+Napi::Value NativeHandler::WakeLoop(const Napi::CallbackInfo& info) {
+  bridge_->WakeLoop();
   return info.Env().Undefined();
 }
 

@@ -19,8 +19,11 @@ void DeliverToJs(Napi::Env env, Napi::Function callback, HandlerContext* context
 class NativeHandler : public Napi::ObjectWrap<NativeHandler> {
  public:
   static Napi::Function Define(Napi::Env env);
-  // new NativeHandler(onEvents: (count: number, ...payloads: unknown[]) => void, meta: Float64Array)
+  // new NativeHandler(onEvents: (count: number, ...payloads: unknown[]) => void, meta: Float64Array,
+  //                   arrangeWake: (self: NativeHandler) => void)
   // `meta` (3 × kMaxEvents doubles) receives each batch's kind/id/n triples (see js_events.h).
+  // `arrangeWake(self)` must call self.wakeLoop() later in this turn of Node's event loop (setImmediate):
+  // request-path messages queue without waking the loop thread, and the first of a turn calls it.
   explicit NativeHandler(const Napi::CallbackInfo& info);
   ~NativeHandler() override;
 
@@ -34,6 +37,7 @@ class NativeHandler : public Napi::ObjectWrap<NativeHandler> {
   Napi::Value Disconnect(const Napi::CallbackInfo& info);
   Napi::Value Drained(const Napi::CallbackInfo& info);
   Napi::Value Shutdown(const Napi::CallbackInfo& info);
+  Napi::Value WakeLoop(const Napi::CallbackInfo& info);
   Napi::Value WsConnect(const Napi::CallbackInfo& info);
   Napi::Value WsMessage(const Napi::CallbackInfo& info);
   Napi::Value WsDisconnect(const Napi::CallbackInfo& info);
@@ -41,6 +45,8 @@ class NativeHandler : public Napi::ObjectWrap<NativeHandler> {
   Napi::Value Unref(const Napi::CallbackInfo& info);
 
   void Detach();
+  // Queues a request-path message for the loop thread; the wakeup waits for arrangeWake's call.
+  void Queue(ToLoop&& message);
 
   struct EnvCleanup {
     std::shared_ptr<Bridge> bridge;
@@ -53,6 +59,7 @@ class NativeHandler : public Napi::ObjectWrap<NativeHandler> {
   std::unique_ptr<LoopThread> loop_;
   std::unique_ptr<HandlerContext> context_;
   Napi::Reference<Napi::Float64Array> meta_;
+  Napi::FunctionReference arrange_wake_;
   Tsfn tsfn_;
   bool tsfn_live_ = false;
   bool loop_exited_ = false;

@@ -20,19 +20,41 @@ Bridge::~Bridge() {
   if (fd_ >= 0) close(fd_);
 }
 
+// The eventfd write happens outside the lock; a loop thread that takes the queue in between
+// only sees one spurious wakeup later (an empty take).
+static void WriteWakeup(int fd) {
+  uint64_t one = 1;
+  // EAGAIN means the counter is already non-zero: the loop will wake anyway.
+  while (write(fd, &one, sizeof one) < 0 && errno == EINTR) {
+  }
+}
+
 void Bridge::PushToLoop(ToLoop&& message) {
-  bool was_empty;
   {
     std::lock_guard<std::mutex> lock(to_loop_mutex_);
-    was_empty = to_loop_.empty();
     to_loop_.push_back(std::move(message));
+    if (loop_woken_) return;
+    loop_woken_ = true;
   }
-  if (was_empty) {
-    uint64_t one = 1;
-    // EAGAIN means the counter is already non-zero: the loop will wake anyway.
-    while (write(fd_, &one, sizeof one) < 0 && errno == EINTR) {
-    }
+  WriteWakeup(fd_);
+}
+
+bool Bridge::QueueForLoop(ToLoop&& message) {
+  std::lock_guard<std::mutex> lock(to_loop_mutex_);
+  to_loop_.push_back(std::move(message));
+  if (loop_woken_ || loop_wake_pending_) return false;
+  loop_wake_pending_ = true;
+  return true;
+}
+
+void Bridge::WakeLoop() {
+  {
+    std::lock_guard<std::mutex> lock(to_loop_mutex_);
+    loop_wake_pending_ = false;
+    if (loop_woken_ || to_loop_.empty()) return;
+    loop_woken_ = true;
   }
+  WriteWakeup(fd_);
 }
 
 std::vector<ToLoop> Bridge::TakeForLoop() {
@@ -42,6 +64,7 @@ std::vector<ToLoop> Bridge::TakeForLoop() {
   std::vector<ToLoop> taken;
   std::lock_guard<std::mutex> lock(to_loop_mutex_);
   taken.swap(to_loop_);
+  loop_woken_ = false;
   return taken;
 }
 

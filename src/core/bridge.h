@@ -1,7 +1,9 @@
 // The one place where the JS thread and the loop thread hand work to each other.
 //
 // JS → loop: a queue under a mutex plus an eventfd that the asyncio loop watches (add_reader);
-// the fd is written only when the queue goes from empty to non-empty, so a burst costs one wakeup.
+// the fd is written only when no wakeup is on its way, so a burst costs one wakeup. The request
+// path queues without waking and wakes once per turn of Node's event loop (QueueForLoop/WakeLoop):
+// a poll phase that reads 30 requests then costs the loop thread one wakeup, not 30.
 // loop → JS: a queue under a mutex plus one "waker" (a Napi thread-safe function in the addon),
 // called at most once until the JS thread has drained the queue in one batch. The loop thread can
 // also queue without waking and wake once at the end of its loop iteration (QueueForJs/FlushToJs),
@@ -27,8 +29,13 @@ class Bridge {
   // The eventfd the loop thread watches; readable when ToLoop messages are queued.
   int wakeup_fd() const { return fd_; }
 
-  // Any thread (JS in practice). Never blocks on the loop.
+  // Any thread (JS in practice). Never blocks on the loop. Wakes the loop unless it is woken.
   void PushToLoop(ToLoop&& message);
+  // JS thread: queues without waking. Returns true when the caller must arrange one WakeLoop()
+  // (the first message since the last wakeup that no wakeup on its way will deliver).
+  bool QueueForLoop(ToLoop&& message);
+  // JS thread: wakes the loop if messages wait and it is not woken yet.
+  void WakeLoop();
   // Loop thread: clears the wakeup and takes every queued message, oldest first.
   std::vector<ToLoop> TakeForLoop();
 
@@ -55,6 +62,8 @@ class Bridge {
   int fd_ = -1;
   std::mutex to_loop_mutex_;
   std::vector<ToLoop> to_loop_;
+  bool loop_woken_ = false;         // guarded by to_loop_mutex_: fd written, queue not taken since
+  bool loop_wake_pending_ = false;  // guarded by to_loop_mutex_: a WakeLoop() is arranged
   std::mutex to_js_mutex_;
   std::vector<ToJs> to_js_;
   std::function<void()> js_waker_;  // guarded by to_js_mutex_

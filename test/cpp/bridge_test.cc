@@ -116,6 +116,71 @@ TEST(Bridge, BurstOfPushesWritesTheEventfdOnce) {
   EXPECT_EQ(ReadCounter(bridge.wakeup_fd()), 1u);
 }
 
+TEST(Bridge, QueuedMessagesWaitForOneArrangedWakeLoop) {
+  Bridge bridge;
+  // Only the first message of a burst asks the caller to arrange a wakeup.
+  EXPECT_TRUE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpDrained, 0)));
+  for (int i = 1; i < 30; ++i) EXPECT_FALSE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpDrained, i)));
+  EXPECT_FALSE(Readable(bridge.wakeup_fd()));  // the loop is not woken before WakeLoop()
+  bridge.WakeLoop();
+  EXPECT_EQ(ReadCounter(bridge.wakeup_fd()), 1u);
+  // Woken and not taken yet: later messages ride on that wakeup and ask for none.
+  EXPECT_FALSE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpDrained, 30)));
+  std::vector<ToLoop> taken = bridge.TakeForLoop();
+  ASSERT_EQ(taken.size(), 31u);
+  for (size_t i = 0; i < taken.size(); ++i) EXPECT_EQ(taken[i].id, i);
+  // After the take, the next burst asks again.
+  EXPECT_TRUE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpDrained, 31)));
+}
+
+TEST(Bridge, PushToLoopWakesAtOnceEvenWithAWakeLoopArranged) {
+  Bridge bridge;
+  ASSERT_TRUE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpDrained, 1)));
+  bridge.PushToLoop(ToLoop(ToLoop::Kind::kShutdown));  // control messages do not wait
+  EXPECT_EQ(ReadCounter(bridge.wakeup_fd()), 1u);
+  bridge.WakeLoop();  // the arranged wakeup finds the loop already woken: no second write
+  EXPECT_FALSE(Readable(bridge.wakeup_fd()));
+  std::vector<ToLoop> taken = bridge.TakeForLoop();
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0].kind, ToLoop::Kind::kHttpDrained);
+  EXPECT_EQ(taken[1].kind, ToLoop::Kind::kShutdown);
+}
+
+TEST(Bridge, WakeLoopWithNothingQueuedDoesNotWake) {
+  Bridge bridge;
+  ASSERT_TRUE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpDrained, 1)));
+  EXPECT_EQ(bridge.TakeForLoop().size(), 1u);  // taken by a wakeup for something else
+  bridge.WakeLoop();
+  EXPECT_FALSE(Readable(bridge.wakeup_fd()));
+  EXPECT_TRUE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpDrained, 2)));  // and the next burst asks again
+}
+
+// The loop thread takes while the JS thread queues and wakes once per turn when asked: every
+// message arrives, in order, and none is left behind.
+TEST(Bridge, ConcurrentQueueAndTakeLoseNothing) {
+  Bridge bridge;
+  constexpr uint64_t kCount = 20000;
+  std::thread loop([&] {
+    uint64_t next = 0;
+    while (next < kCount) {
+      pollfd p{bridge.wakeup_fd(), POLLIN, 0};
+      ASSERT_EQ(poll(&p, 1, 5000), 1) << "stranded after message " << next;
+      for (const ToLoop& m : bridge.TakeForLoop()) ASSERT_EQ(m.id, next++);
+    }
+  });
+  bool arranged = false;  // as the JS thread does: one WakeLoop() at the end of a turn that asked
+  for (uint64_t i = 0; i < kCount; ++i) {
+    arranged = bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpDrained, i)) || arranged;
+    if (i % 13 == 12) {  // the end of a turn of 13 messages
+      if (arranged) bridge.WakeLoop();
+      arranged = false;
+      if (i % 7 == 0) std::this_thread::yield();
+    }
+  }
+  if (arranged) bridge.WakeLoop();
+  loop.join();
+}
+
 TEST(Bridge, WakeupFdIsNonBlockingAndCloseOnExec) {
   Bridge bridge;
   int flags = fcntl(bridge.wakeup_fd(), F_GETFL);
