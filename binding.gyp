@@ -23,6 +23,9 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
+        # while a worker terminates, a Napi::Error cannot be thrown into JS: drop it instead of
+        # letting the failed throw escape as a C++ exception (std::terminate, the whole process)
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED",
         "PYBIND11_DETAILED_ERROR_MESSAGES"
       ],
