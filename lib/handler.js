@@ -14,9 +14,9 @@ const { STATUS_CODES } = http
 
 const State = Object.freeze({ NEW: 'new', STARTING: 'starting', STARTED: 'started', CLOSING: 'closing', CLOSED: 'closed', FAILED: 'failed' })
 
-// Request-path calls queue for the loop thread without waking it; the first of a turn calls this
-// (with the addon object, so that no closure keeps it alive) for one wakeLoop() after the turn's
-// I/O callbacks: the requests read in one poll phase cost the loop thread one wakeup.
+// New requests queue for the loop thread without waking it; the first of a turn calls this (with
+// the addon object, so that no closure keeps it alive) for one wakeLoop() after the turn's I/O
+// callbacks: the requests read in one poll phase cost the loop thread one wakeup (or one per 16).
 function arrangeWake (native) { setImmediate(wakeLoop, native) }
 function wakeLoop (native) { native.wakeLoop() }
 

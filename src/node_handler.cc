@@ -165,7 +165,7 @@ Napi::Value NativeHandler::StartHttp(const Napi::CallbackInfo& info) {
 Napi::Value NativeHandler::WsConnect(const Napi::CallbackInfo& info) {
   ToLoop m(ToLoop::Kind::kWsConnect, Id(info));
   m.head = ReadHead(info);
-  Queue(std::move(m));
+  bridge_->PushToLoop(std::move(m));
   return info.Env().Undefined();
 }
 
@@ -176,7 +176,7 @@ Napi::Value NativeHandler::WsMessage(const Napi::CallbackInfo& info) {
   m.bytes.assign(data.Data(), data.Length());
   m.flag = info[2].ToBoolean();
   m.flag2 = info[3].ToBoolean();
-  Queue(std::move(m));
+  bridge_->PushToLoop(std::move(m));
   return info.Env().Undefined();
 }
 
@@ -185,7 +185,7 @@ Napi::Value NativeHandler::WsDisconnect(const Napi::CallbackInfo& info) {
   ToLoop m(ToLoop::Kind::kWsDisconnect, Id(info));
   m.number = info[1].As<Napi::Number>().Int32Value();
   m.bytes = Utf8(info[2]);
-  Queue(std::move(m));
+  bridge_->PushToLoop(std::move(m));
   return info.Env().Undefined();
 }
 
@@ -198,25 +198,37 @@ Napi::Value NativeHandler::Body(const Napi::CallbackInfo& info) {
   }
   m.flag = info[2].ToBoolean();
   m.flag2 = info[3].ToBoolean();
-  Queue(std::move(m));
+  bridge_->PushToLoop(std::move(m));
   return info.Env().Undefined();
 }
 
 Napi::Value NativeHandler::Disconnect(const Napi::CallbackInfo& info) {
-  Queue(ToLoop(ToLoop::Kind::kHttpDisconnect, Id(info)));
+  bridge_->PushToLoop(ToLoop(ToLoop::Kind::kHttpDisconnect, Id(info)));
   return info.Env().Undefined();
 }
 
 Napi::Value NativeHandler::Drained(const Napi::CallbackInfo& info) {
-  Queue(ToLoop(ToLoop::Kind::kHttpDrained, Id(info)));
+  bridge_->PushToLoop(ToLoop(ToLoop::Kind::kHttpDrained, Id(info)));
   return info.Env().Undefined();
 }
 
-// Request-path messages are many per turn of Node's event loop: one wakeup for all of them, from
-// the setImmediate that arrangeWake schedules (Bridge::QueueForLoop). Control messages
-// (shutdown) use PushToLoop and wake the loop at once.
+// New requests come many per turn of Node's event loop (one per socket read under load), each a
+// little work for the loop thread: one wakeup for all of them, from the setImmediate that
+// arrangeWake schedules (Bridge::QueueForLoop), or as soon as a batch is full. Everything else
+// (bodies, WebSocket messages, acknowledgements, shutdown) flows under backpressure, where a late
+// wakeup costs more than it saves: those use PushToLoop and wake the loop at once.
 void NativeHandler::Queue(ToLoop&& message) {
-  if (bridge_->QueueForLoop(std::move(message))) arrange_wake_.Call({Value()});
+  if (!bridge_->QueueForLoop(std::move(message))) return;
+  // Raw N-API: while a worker is being terminated JS cannot run and the call fails (and a
+  // Napi::Error would escape as a C++ exception from its failed throw). Whenever the wakeup
+  // cannot be arranged, the loop is woken now instead, so that no request waits for nothing.
+  napi_env env = Env();
+  napi_value arrange = nullptr;
+  napi_value self = Value();
+  napi_value ignored = nullptr;
+  if (napi_get_reference_value(env, arrange_wake_, &arrange) != napi_ok || arrange == nullptr || self == nullptr ||
+      napi_call_function(env, self, arrange, 1, &self, &ignored) != napi_ok)
+    bridge_->WakeLoop();
 }
 
 // wakeLoop(): the wakeup arranged by the first Queue() of a turn.

@@ -40,11 +40,19 @@ void Bridge::PushToLoop(ToLoop&& message) {
 }
 
 bool Bridge::QueueForLoop(ToLoop&& message) {
-  std::lock_guard<std::mutex> lock(to_loop_mutex_);
-  to_loop_.push_back(std::move(message));
-  if (loop_woken_ || loop_wake_pending_) return false;
-  loop_wake_pending_ = true;
-  return true;
+  {
+    std::lock_guard<std::mutex> lock(to_loop_mutex_);
+    to_loop_.push_back(std::move(message));
+    if (loop_woken_) return false;
+    if (to_loop_.size() < kLoopWakeBatch) {
+      if (loop_wake_pending_) return false;
+      loop_wake_pending_ = true;
+      return true;
+    }
+    loop_woken_ = true;  // a full batch: the loop starts on it while JS reads on
+  }
+  WriteWakeup(fd_);
+  return false;
 }
 
 void Bridge::WakeLoop() {

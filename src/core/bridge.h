@@ -1,9 +1,10 @@
 // The one place where the JS thread and the loop thread hand work to each other.
 //
 // JS → loop: a queue under a mutex plus an eventfd that the asyncio loop watches (add_reader);
-// the fd is written only when no wakeup is on its way, so a burst costs one wakeup. The request
-// path queues without waking and wakes once per turn of Node's event loop (QueueForLoop/WakeLoop):
-// a poll phase that reads 30 requests then costs the loop thread one wakeup, not 30.
+// the fd is written only when no wakeup is on its way, so a burst costs one wakeup. New requests
+// queue without waking and wake once per turn of Node's event loop, or per kLoopWakeBatch
+// (QueueForLoop/WakeLoop): a poll phase that reads 30 requests costs the loop thread 2 wakeups,
+// not 30.
 // loop → JS: a queue under a mutex plus one "waker" (a Napi thread-safe function in the addon),
 // called at most once until the JS thread has drained the queue in one batch. The loop thread can
 // also queue without waking and wake once at the end of its loop iteration (QueueForJs/FlushToJs),
@@ -31,9 +32,11 @@ class Bridge {
 
   // Any thread (JS in practice). Never blocks on the loop. Wakes the loop unless it is woken.
   void PushToLoop(ToLoop&& message);
-  // JS thread: queues without waking. Returns true when the caller must arrange one WakeLoop()
-  // (the first message since the last wakeup that no wakeup on its way will deliver).
+  // JS thread: queues without waking, unless kLoopWakeBatch messages wait (then the loop starts on
+  // them while JS reads on). Returns true when the caller must arrange one WakeLoop() (the first
+  // message since the last wakeup that no wakeup on its way will deliver).
   bool QueueForLoop(ToLoop&& message);
+  static constexpr size_t kLoopWakeBatch = 16;
   // JS thread: wakes the loop if messages wait and it is not woken yet.
   void WakeLoop();
   // Loop thread: clears the wakeup and takes every queued message, oldest first.

@@ -118,19 +118,35 @@ TEST(Bridge, BurstOfPushesWritesTheEventfdOnce) {
 
 TEST(Bridge, QueuedMessagesWaitForOneArrangedWakeLoop) {
   Bridge bridge;
+  constexpr uint64_t kBelowBatch = Bridge::kLoopWakeBatch - 1;
   // Only the first message of a burst asks the caller to arrange a wakeup.
-  EXPECT_TRUE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpDrained, 0)));
-  for (int i = 1; i < 30; ++i) EXPECT_FALSE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpDrained, i)));
+  EXPECT_TRUE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpStart, 0)));
+  for (uint64_t i = 1; i < kBelowBatch; ++i) EXPECT_FALSE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpStart, i)));
   EXPECT_FALSE(Readable(bridge.wakeup_fd()));  // the loop is not woken before WakeLoop()
   bridge.WakeLoop();
   EXPECT_EQ(ReadCounter(bridge.wakeup_fd()), 1u);
   // Woken and not taken yet: later messages ride on that wakeup and ask for none.
-  EXPECT_FALSE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpDrained, 30)));
+  EXPECT_FALSE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpStart, kBelowBatch)));
   std::vector<ToLoop> taken = bridge.TakeForLoop();
-  ASSERT_EQ(taken.size(), 31u);
+  ASSERT_EQ(taken.size(), kBelowBatch + 1);
   for (size_t i = 0; i < taken.size(); ++i) EXPECT_EQ(taken[i].id, i);
   // After the take, the next burst asks again.
-  EXPECT_TRUE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpDrained, 31)));
+  EXPECT_TRUE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpStart, 99)));
+}
+
+TEST(Bridge, AFullBatchWakesTheLoopWithoutWaitingForWakeLoop) {
+  Bridge bridge;
+  EXPECT_TRUE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpStart, 0)));
+  for (uint64_t i = 1; i + 1 < Bridge::kLoopWakeBatch; ++i) bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpStart, i));
+  EXPECT_FALSE(Readable(bridge.wakeup_fd()));
+  EXPECT_FALSE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpStart, Bridge::kLoopWakeBatch - 1)));
+  EXPECT_EQ(ReadCounter(bridge.wakeup_fd()), 1u);  // the batch is full: the loop starts on it now
+  EXPECT_EQ(bridge.TakeForLoop().size(), Bridge::kLoopWakeBatch);
+  // A message after the take still rides on the WakeLoop() arranged for the turn.
+  EXPECT_FALSE(bridge.QueueForLoop(ToLoop(ToLoop::Kind::kHttpStart, 100)));
+  bridge.WakeLoop();
+  EXPECT_EQ(ReadCounter(bridge.wakeup_fd()), 1u);
+  EXPECT_EQ(bridge.TakeForLoop().size(), 1u);
 }
 
 TEST(Bridge, PushToLoopWakesAtOnceEvenWithAWakeLoopArranged) {
