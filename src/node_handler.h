@@ -22,8 +22,9 @@ class NativeHandler : public Napi::ObjectWrap<NativeHandler> {
   // new NativeHandler(onEvents: (count: number, ...payloads: unknown[]) => void, meta: Float64Array,
   //                   arrangeWake: (self: NativeHandler) => void)
   // `meta` (3 × kMaxEvents doubles) receives each batch's kind/id/n triples (see js_events.h).
-  // `arrangeWake(self)` must call self.wakeLoop() later in this turn of Node's event loop (setImmediate):
-  // request-path messages queue without waking the loop thread, and the first of a turn calls it.
+  // `arrangeWake(self)` must call self.wakeLoop() later in this turn of Node's event loop
+  // (setImmediate): new requests queue without waking the loop thread, and the first of a turn
+  // calls it.
   explicit NativeHandler(const Napi::CallbackInfo& info);
   ~NativeHandler() override;
 
@@ -45,7 +46,7 @@ class NativeHandler : public Napi::ObjectWrap<NativeHandler> {
   Napi::Value Unref(const Napi::CallbackInfo& info);
 
   void Detach();
-  // Queues a request-path message for the loop thread; the wakeup waits for arrangeWake's call.
+  // Queues a new request for the loop thread; the wakeup waits for arrangeWake's call.
   void Queue(ToLoop&& message);
 
   struct EnvCleanup {
