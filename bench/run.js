@@ -67,7 +67,7 @@ function uvicorn (app, python = () => PYTHON) {
   return (port) => [python(), ['-m', 'uvicorn', app, '--app-dir', APPS, '--port', String(port), '--loop', 'uvloop', '--http', 'httptools', '--ws', 'websockets', '--no-access-log', '--log-level', 'warning']]
 }
 // Debian's python3 is a statically linked, profile-optimised binary; node-asgi embeds the shared
-// libpython, which runs the same Python code 15–25% slower on this machine kind. A python3 built
+// libpython, which runs the same Python code 13–27% slower on this machine kind. A python3 built
 // on that library (native/python_shared.c, compiled here on first use) runs uvicorn and the floor
 // on the interpreter node-asgi has, so the bench can tell the interpreter's cost from the server's.
 const PYTHON_INFO = readPythonInfo()
