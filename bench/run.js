@@ -5,8 +5,8 @@
 // node-asgi embeds, to tell the interpreter's cost from the server's. Rounds alternate the servers so
 // machine drift hits all alike; each cell is the median of the rounds. Load comes from wrk (Debian;
 // a C client that leaves Node's cores to the servers), WebSocket load from a client process that
-// writes pre-built frames (ws_raw_load.js, for the same reason). Results: a table per workload on stdout, and JSON + Markdown under
-// bench/results/.
+// writes pre-built frames (ws_raw_load.js, for the same reason). Results: a table per workload on
+// stdout, and JSON + Markdown under bench/results/ (or --results DIR).
 //
 //   npm run bench -- [--only hello,fastapi,ws1,ws10,idle,floor,inprocess1,inprocess100] [--duration 10]
 //                    [--connections 50] [--rounds 3] [--warmup 2] [--ws-client frames|ws]
@@ -66,7 +66,7 @@ function nodeAsgi (app, loop = 'asyncio') {
 function uvicorn (app, python = () => PYTHON) {
   return (port) => [python(), ['-m', 'uvicorn', app, '--app-dir', APPS, '--port', String(port), '--loop', 'uvloop', '--http', 'httptools', '--ws', 'websockets', '--no-access-log', '--log-level', 'warning']]
 }
-// Debian's python3 is a statically linked, profile-optimised binary; node-asgi embeds the shared
+// Debian's python3 is a statically linked, optimised binary; node-asgi embeds the shared
 // libpython, which runs the same Python code 13–27% slower on this machine kind. A python3 built
 // on that library (native/python_shared.c, compiled here on first use) runs uvicorn and the floor
 // on the interpreter node-asgi has, so the bench can tell the interpreter's cost from the server's.
