@@ -22,20 +22,7 @@ mirror="${NODE_ASGI_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-# What CPython's build needs for the modules FastAPI, uvicorn and asyncio import (ssl, zlib,
-# ctypes, ...), beyond the compiler that scripts/setup.sh installs.
-build_deps=(build-essential pkg-config libssl-dev zlib1g-dev libffi-dev libbz2-dev liblzma-dev
-  libsqlite3-dev libexpat1-dev libreadline-dev uuid-dev dpkg-dev)
-missing=()
-for p in "${build_deps[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "build-python: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash "$(dirname "$0")/setup.sh" --python-build
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

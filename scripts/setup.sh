@@ -10,8 +10,17 @@ PACKAGES=(
   python3-uvloop python3-httptools python3-websockets python3-uvicorn python3-msgpack
   libgtest-dev libbenchmark-dev
 )
-# `--bench`: also the load generator `npm run bench` drives (wrk).
-if [ "${1:-}" = "--bench" ]; then PACKAGES+=(wrk); fi
+for flag in "$@"; do
+  case "$flag" in
+    # the load generator `npm run bench` drives
+    --bench) PACKAGES+=(wrk) ;;
+    # what scripts/build-python.sh needs to build CPython with the modules FastAPI, uvicorn and
+    # asyncio import (ssl, zlib, ctypes, ...) and to fetch Debian's source package
+    --python-build) PACKAGES+=(libssl-dev zlib1g-dev libffi-dev libbz2-dev liblzma-dev libsqlite3-dev
+      libexpat1-dev libreadline-dev uuid-dev dpkg-dev) ;;
+    *) echo "node-asgi setup: unknown option '$flag' (--bench, --python-build)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do
