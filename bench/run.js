@@ -83,7 +83,7 @@ function readPythonInfo () {
 let sharedPython = null
 function pythonOnSharedLib () {
   if (sharedPython === null) {
-    const info = PYTHON_INFO
+    const info = PYTHON_INFO // the embedded Python's include and library directories
     const out = path.join(__dirname, 'native/build/python-shared')
     fs.mkdirSync(path.dirname(out), { recursive: true })
     try {
@@ -361,14 +361,13 @@ async function main () {
     process.stdout.write(`\n${section}\n\n`)
   }
   const meta = { date: started.toISOString(), duration: DURATION, connections: CONNECTIONS, rounds: ROUNDS, node: process.version, cpus: require('node:os').cpus().length }
-  const dir = RESULTS
-  fs.mkdirSync(dir, { recursive: true })
+  fs.mkdirSync(RESULTS, { recursive: true })
   const stamp = started.toISOString().replace(/[:.]/g, '-')
-  fs.writeFileSync(path.join(dir, `${stamp}.json`), JSON.stringify({ meta, results }, null, 2) + '\n')
+  fs.writeFileSync(path.join(RESULTS, `${stamp}.json`), JSON.stringify({ meta, results }, null, 2) + '\n')
   const md = `# node-asgi benchmark, ${meta.date}\n\n${DURATION} s per measurement, ${CONNECTIONS} connections (wrk -t1), median of ${ROUNDS} rounds, ${meta.cpus} cores, Node ${meta.node}. Ratios are within this run.\n\n${sections.join('\n\n')}\n`
-  fs.writeFileSync(path.join(dir, `${stamp}.md`), md)
-  fs.writeFileSync(path.join(dir, 'latest.md'), md)
-  process.stderr.write(`results: ${path.relative(process.cwd(), path.join(dir, stamp)) || '.'}.{json,md}\n`)
+  fs.writeFileSync(path.join(RESULTS, `${stamp}.md`), md)
+  fs.writeFileSync(path.join(RESULTS, 'latest.md'), md)
+  process.stderr.write(`results: ${path.relative(process.cwd(), path.join(RESULTS, stamp)) || '.'}.{json,md}\n`)
 }
 
 main().catch((err) => { console.error(`bench: ${err.message}`); process.exit(1) })

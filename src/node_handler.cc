@@ -219,9 +219,9 @@ Napi::Value NativeHandler::Drained(const Napi::CallbackInfo& info) {
 // wakeup costs more than it saves: those use PushToLoop and wake the loop at once.
 void NativeHandler::Queue(ToLoop&& message) {
   if (!bridge_->QueueForLoop(std::move(message))) return;
-  // Raw N-API: while a worker is being terminated JS cannot run and the call fails (and a
-  // Napi::Error would escape as a C++ exception from its failed throw). Whenever the wakeup
-  // cannot be arranged, the loop is woken now instead, so that no request waits for nothing.
+  // Raw N-API, so that a failed call (while a worker is being terminated, JS cannot run) is a
+  // status to act on rather than an exception: whenever the wakeup cannot be arranged, the loop
+  // is woken now instead, so that no request waits for nothing.
   napi_env env = Env();
   napi_value arrange = nullptr;
   napi_value self = Value();
