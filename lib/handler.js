@@ -86,6 +86,8 @@ class PythonHandler extends EventEmitter {
   /**
    * A request listener for node:http/https servers and Express/Connect apps. The mount path
    * (Express `req.baseUrl`) is added to `rootPath`. Starts the handler on first use if needed.
+   * Also a `'checkContinue'` listener: then `100 Continue` goes out only when the app first calls
+   * receive() (as in uvicorn), not as soon as the request arrives (node:http's default).
    */
   listener () {
     if (this.#listener === null) {
@@ -106,10 +108,20 @@ class PythonHandler extends EventEmitter {
   /**
    * An `'upgrade'` listener for node:http servers: serves WebSocket connections with the ASGI
    * websocket protocol. The handshake completes only when the app sends `websocket.accept`.
+   * Other upgrades (`Upgrade: h2c`...) are served as plain HTTP by the server's request listeners
+   * (this handler's listener() if the server has none), like uvicorn does.
    */
   upgradeListener () {
     if (this.#upgradeListener === null) {
+      const { serveUpgradeAsHttp } = require('./http_cycle')
+      const { asksForWebSocket } = require('./ws_cycle')
       this.#upgradeListener = (req, socket, head) => {
+        if (!asksForWebSocket(req)) {
+          const server = socket.server
+          const listener = server && server.listenerCount('request') > 0 ? (q, r) => server.emit('request', q, r) : this.listener()
+          serveUpgradeAsHttp(req, socket, head, listener)
+          return
+        }
         const invalid = invalidHandshake(req, this.options)
         if (invalid !== null) {
           rejectHandshake(socket, 400, ['content-type', 'text/plain; charset=utf-8'], Buffer.from(invalid))
@@ -142,6 +154,8 @@ class PythonHandler extends EventEmitter {
    * keep-alive connections close after `timeoutKeepAlive`, heads over `maxHeaderSize` bytes or
    * with more than the handler's `maxHeaderCount` fields get 431, and no overall request timeout
    * (an app may take as long as it likes). `listener` wraps the request listener (access logs).
+   * `Expect: 100-continue` requests go through it too ('checkContinue'): the 100 is sent when the
+   * app first calls receive(), never if it answers without reading the body.
    */
   createServer ({ timeoutKeepAlive = 5, timeoutHeaders = 30, maxHeaderSize = 16384, listener = null } = {}) {
     const seconds = (name, v) => {
@@ -150,13 +164,15 @@ class PythonHandler extends EventEmitter {
     }
     if (!Number.isInteger(maxHeaderSize) || maxHeaderSize < 1024) throw new TypeError(`node-asgi: createServer() option 'maxHeaderSize' must be an integer >= 1024, got ${maxHeaderSize}`)
     const headersTimeout = seconds('timeoutHeaders', timeoutHeaders)
+    const requestListener = listener ? listener(this.listener()) : this.listener()
     const server = http.createServer({
       maxHeaderSize,
       requestTimeout: 0,
       headersTimeout,
       connectionsCheckingInterval: Math.min(1000, headersTimeout),
       keepAliveTimeout: seconds('timeoutKeepAlive', timeoutKeepAlive)
-    }, listener ? listener(this.listener()) : this.listener())
+    }, requestListener)
+    server.on('checkContinue', requestListener)
     server.maxHeadersCount = this.options.maxHeaderCount + 1 // one too many is seen (431), not dropped
     server.on('upgrade', this.upgradeListener())
     return server

@@ -2,7 +2,7 @@
 // One HTTP request's JS half: feeds the request body to the loop thread (pausing above a
 // high-water mark until the app receives) and writes the app's response as it arrives (telling
 // the app to wait while the socket is congested). JS thread only.
-const { STATUS_CODES } = require('node:http')
+const { STATUS_CODES, IncomingMessage, ServerResponse } = require('node:http')
 const { MORE_BODY, WANTS_DRAIN, bodyBuffer } = require('./native')
 
 /** Whether a request has a body, from its raw headers (req.headers would build an object). */
@@ -14,6 +14,23 @@ function hasRequestBody (rawHeaders) {
     } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
       return true
     }
+  }
+  return false
+}
+
+// node:http's own test for an Expect header asking for 100 Continue.
+const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i
+
+/**
+ * Whether the client waits for `100 Continue` before sending the body and nobody sent it yet:
+ * node:http sends it by itself before 'request' unless the request came through a
+ * 'checkContinue' listener (then `res._sent100` is still false).
+ */
+function awaitsContinue (req, res) {
+  if (res._sent100 !== false || req.httpVersionMajor !== 1 || req.httpVersionMinor !== 1) return false
+  const { rawHeaders } = req
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].length === 6 && rawHeaders[i].toLowerCase() === 'expect') return CONTINUE.test(rawHeaders[i + 1])
   }
   return false
 }
@@ -59,6 +76,7 @@ class NodeHttpCycle {
     this.done = false
     this.onData = null // bound listeners, only when the request has a body
     this.onEnd = null
+    this.awaitingContinue = false // Expect: 100-continue, body not asked for yet (listeners not set)
     this.onClose = this.onClose.bind(this)
   }
 
@@ -72,8 +90,15 @@ class NodeHttpCycle {
     if (!bodyComplete) {
       this.onData = (chunk) => this.data(chunk)
       this.onEnd = () => this.handler.native.body(this.id, null, false, false)
-      req.on('data', this.onData)
-      req.on('end', this.onEnd)
+      if (awaitsContinue(req, res)) {
+        // Like uvicorn: the 100 goes out when the app first calls receive(), which finds the body
+        // paused and asks for it (onResume). Until then nothing is read.
+        this.awaitingContinue = true
+        native.body(this.id, null, true, true)
+      } else {
+        req.on('data', this.onData)
+        req.on('end', this.onEnd)
+      }
     }
     res.on('close', this.onClose)
   }
@@ -93,6 +118,14 @@ class NodeHttpCycle {
 
   onResume () {
     this.unacked = 0
+    if (this.awaitingContinue) {
+      this.awaitingContinue = false
+      // Never once the response started (uvicorn); node:http then closes the connection after it.
+      if (!this.started && !this.disconnected && !this.res.headersSent) this.res.writeContinue()
+      this.req.on('data', this.onData)
+      this.req.on('end', this.onEnd)
+      return
+    }
     this.req.resume()
   }
 
@@ -218,6 +251,63 @@ class NodeHttpCycle {
   }
 }
 
+/**
+ * Serves a request node:http handed to an 'upgrade' listener but that asks for no WebSocket
+ * (`Upgrade: h2c`...) as plain HTTP, as uvicorn does and as node:http would without that
+ * listener: `listener(req, res)` with a ServerResponse on the socket. node:http detached its
+ * parser, so the request is rebuilt with its Content-Length body read from `head` and the socket;
+ * the connection closes after the response. A chunked body cannot be decoded here: 501.
+ */
+function serveUpgradeAsHttp (req, socket, head, listener) {
+  const request = new IncomingMessage(socket)
+  request.httpVersionMajor = req.httpVersionMajor
+  request.httpVersionMinor = req.httpVersionMinor
+  request.httpVersion = req.httpVersion
+  request.method = req.method
+  request.url = req.url
+  request.rawHeaders = req.rawHeaders // request.headers is built from them
+  request.upgrade = req.upgrade
+  const res = new ServerResponse(request, { highWaterMark: socket.writableHighWaterMark })
+  res.shouldKeepAlive = false
+  res.assignSocket(socket)
+  res.on('finish', () => {
+    res.detachSocket(socket)
+    socket.destroySoon()
+    process.nextTick(() => res.emit('close'))
+  })
+  socket.on('error', () => {}) // node:http removed its own; 'close' follows and closes `res`
+  // The client half-closed: like node:http (httpAllowHalfOpen off), end our side too.
+  socket.on('end', () => { if (socket.writable) socket.end() })
+  if (req.headers['transfer-encoding'] !== undefined) {
+    request.complete = true
+    request.push(null)
+    respondPlain(res, 501)
+    socket.resume() // read (and drop) the body so that the client sees the response
+    return
+  }
+  let remaining = Number(req.headers['content-length'] ?? 0) // node:http's parser validated it
+  const onData = (chunk) => {
+    if (remaining === 0) return // bytes after the body: dropped (the connection closes)
+    if (chunk.length > remaining) chunk = chunk.subarray(0, remaining)
+    remaining -= chunk.length
+    const more = request.push(chunk)
+    if (remaining === 0) {
+      request.complete = true
+      request.push(null)
+    } else if (!more) {
+      socket.pause() // IncomingMessage#_read resumes the socket when the app reads again
+    }
+  }
+  if (remaining === 0) {
+    request.complete = true
+    request.push(null)
+  } else if (head.length) {
+    onData(head)
+  }
+  socket.on('data', onData) // also after the body: to see the client leave
+  listener(request, res)
+}
+
 /** Serves handleRequest(): the response is collected in memory. */
 class BufferedHttpCycle {
   constructor (handler, id, method, resolve, reject) {
@@ -283,4 +373,4 @@ class BufferedHttpCycle {
   }
 }
 
-module.exports = { NodeHttpCycle, BufferedHttpCycle, respondPlain }
+module.exports = { NodeHttpCycle, BufferedHttpCycle, respondPlain, serveUpgradeAsHttp }

@@ -35,6 +35,14 @@ function rejectHandshake (socket, status, headers = [], body = Buffer.alloc(0)) 
   socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]))
 }
 
+/** Whether the Upgrade header names `websocket` among its protocols (node:http emits 'upgrade' for any). */
+function asksForWebSocket (req) {
+  const upgrade = req.headers.upgrade
+  if (upgrade === undefined) return false
+  for (const token of upgrade.split(',')) if (token.trim().toLowerCase() === 'websocket') return true
+  return false
+}
+
 /**
  * Why a client handshake is invalid (a reason for the 400 it gets without reaching the app), or
  * null. Checks what `ws` would refuse after the app accepted: method, Upgrade, key, version, and
@@ -239,4 +247,4 @@ class WebSocketCycle {
   }
 }
 
-module.exports = { WebSocketCycle, invalidHandshake, rejectHandshake }
+module.exports = { WebSocketCycle, asksForWebSocket, invalidHandshake, rejectHandshake }
