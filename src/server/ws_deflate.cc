@@ -304,6 +304,9 @@ bool WsDeflate::Compress(const char* data, size_t size, std::string* out) {
   deflate_.next_out = nullptr;
   // The sync flush ends with an empty stored block, 00 00 ff ff, which RFC 7692 §7.2.1 drops.
   if (produced >= 4 && std::memcmp(out->data() + produced - 4, "\x00\x00\xff\xff", 4) == 0) produced -= 4;
+  // zlib emits nothing for an empty message right after another flush; send the canonical empty block
+  // (RFC 7692 §7.2.3.6) rather than an empty payload. The stream is byte-aligned after a flush.
+  if (produced == 0) (*out)[produced++] = '\0';
   out->resize(produced);
   if (params_.server_no_context_takeover) deflateReset(&deflate_);
   return true;

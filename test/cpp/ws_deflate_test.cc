@@ -203,7 +203,13 @@ TEST(WsDeflateCodec, StoredAndBfinalBlocksFromRfc7692Decode) {
 TEST(WsDeflateCodec, EmptyMessageIsOneZeroByte) {
   WsDeflate d{DeflateParams()};
   EXPECT_EQ(Compress(&d, ""), Bytes({0x00}));  // RFC 7692 §7.2.3.6
+  EXPECT_EQ(Compress(&d, ""), Bytes({0x00}));  // zlib itself emits nothing for a second flush in a row
+  std::string hello = Compress(&d, "Hello");
+  EXPECT_EQ(Compress(&d, ""), Bytes({0x00}));
   WsDeflate peer{DeflateParams()};
+  EXPECT_EQ(Decompress(&peer, Bytes({0x00})), "");
+  EXPECT_EQ(Decompress(&peer, Bytes({0x00})), "");
+  EXPECT_EQ(Decompress(&peer, hello), "Hello");
   EXPECT_EQ(Decompress(&peer, Bytes({0x00})), "");
   EXPECT_EQ(Decompress(&peer, ""), "");
 }

@@ -330,6 +330,39 @@ TEST(WsFrameReader, ZeroMaxMessageSizeMeansNoLimit) {
   EXPECT_EQ(Events(Text(std::string(1 << 20, 'a')), 0).size(), 1u);
 }
 
+// Garbage and mutated valid streams: never a crash, never an event after the close or the error.
+TEST(WsFrameReader, RandomInputEndsCleanly) {
+  std::mt19937 rng(99);
+  const std::string valid = Text("hello") + ClientFrame(op::kText, "wor") + ClientFrame(kFin | op::kPing, "p") +
+                            ClientFrame(kFin | op::kContinuation, "ld") +
+                            ClientFrame(kFin | kRsv1 | op::kText, Bytes({0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00})) +
+                            ClientFrame(kFin | op::kBinary, std::string(300, 'b')) +
+                            ClientFrame(kFin | op::kClose, Bytes({0x03, 0xe8}) + "ok");
+  for (int trial = 0; trial < 3000; trial++) {
+    std::string input;
+    if (trial % 3 == 0) {
+      input.resize(rng() % 400);
+      for (char& c : input) c = static_cast<char>(rng());
+    } else {
+      input = valid;
+      for (int flips = 1 + rng() % 4; flips > 0; flips--) input[rng() % input.size()] ^= static_cast<char>(1 << (rng() % 8));
+    }
+    Conn conn(1000, trial % 2 == 0);
+    size_t pos = 0;
+    while (pos < input.size()) {
+      size_t n = std::min<size_t>(input.size() - pos, 1 + rng() % 64);
+      conn.reader->Feed(input.data() + pos, n);
+      pos += n;
+    }
+    const Ev& ev = conn.sink.events;
+    for (size_t i = 0; i + 1 < ev.size(); i++) {
+      EXPECT_TRUE(ev[i].rfind("error:", 0) != 0 && ev[i].rfind("close:", 0) != 0) << "trial " << trial;
+    }
+    bool ended = !ev.empty() && (ev.back().rfind("error:", 0) == 0 || ev.back().rfind("close:", 0) == 0);
+    EXPECT_EQ(conn.reader->stopped(), ended) << "trial " << trial;
+  }
+}
+
 TEST(WsUtf8, ValidSequences) {
   for (const std::string& s : std::vector<std::string>{
            "", "plain ascii", std::string(1, '\0'), "\x7f", "\xc2\x80", "\xc3\xa9", "\xdf\xbf", "\xe0\xa0\x80",
