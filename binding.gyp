@@ -14,11 +14,26 @@
         "src/core/python_runtime.cc",
         "src/core/loop_thread.cc",
         "src/core/channel.cc",
-        "src/core/channel_methods.cc"
+        "src/core/channel_methods.cc",
+        "src/native_server.cc",
+        "src/server/request_parser.cc",
+        "src/server/response_head.cc",
+        "src/server/request_router.cc",
+        "src/server/http_server.cc",
+        "src/server/connection.cc",
+        "src/server/sha1.cc",
+        "src/server/ws_handshake.cc",
+        "src/server/ws_frame.cc",
+        "src/server/ws_deflate.cc",
+        "src/server/llhttp/llhttp_unit.c",
+        "src/server/llhttp/api_unit.c",
+        "src/server/llhttp/http_unit.c"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
-        "<!(node scripts/python-config.js include)"
+        "<!(node scripts/python-config.js include)",
+        "/usr/share/include/llhttp",
+        "/usr/share/llhttp"
       ],
       "defines": [
         "NAPI_VERSION=8",
@@ -27,7 +42,8 @@
         # letting the failed throw escape as a C++ exception (std::terminate, the whole process)
         "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED",
-        "PYBIND11_DETAILED_ERROR_MESSAGES"
+        "PYBIND11_DETAILED_ERROR_MESSAGES",
+        "LLHTTP_STRICT_MODE=1"
       ],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
@@ -45,6 +61,7 @@
         "<!(node scripts/python-config.js lib)",
         "-Wl,-rpath,<!(node scripts/python-config.js libdir)",
         "-Wl,-z,nodelete",
+        "-lz",
         "-ldl",
         "-lpthread"
       ]

@@ -8,6 +8,7 @@ const { PythonError } = require('./errors')
 const { Logger } = require('./logger')
 const { NodeHttpCycle, BufferedHttpCycle, respondPlain } = require('./http_cycle')
 const { WebSocketCycle, invalidHandshake, rejectHandshake } = require('./ws_cycle')
+const { NativeHttpServer, normalizeListenOptions } = require('./native_server')
 
 const http = require('node:http')
 const { STATUS_CODES } = http
@@ -36,6 +37,7 @@ class PythonHandler extends EventEmitter {
   #upgradeListener = null
   #wss = null // the `ws` server (noServer mode) that completes accepted handshakes
   #wsCycles = new WeakMap() // upgrade request → its WebSocketCycle, for ws's handshake hooks
+  #servers = new Set() // native servers from listen(), closed by close()
 
   /** @param {import('..').PythonHandlerOptions} options */
   constructor (options) {
@@ -178,6 +180,25 @@ class PythonHandler extends EventEmitter {
     return server
   }
 
+  /**
+   * Serves the handler on a native HTTP/1.1 + WebSocket server (libuv + llhttp on Node's event
+   * loop; no JavaScript per request). Starts the handler first if needed. Resolves to the
+   * listening server; rejects with a TypeError naming a bad option, with the handler's start
+   * error, or with a listen error (`code` 'EADDRINUSE'...).
+   * @param {import('..').ListenOptions} [options]
+   * @returns {Promise<import('..').NativeHttpServer>}
+   */
+  async listen (options = {}) {
+    const o = normalizeListenOptions(options)
+    await this.start()
+    if (this.#state !== State.STARTED) throw new Error(`node-asgi: cannot listen on a handler that is ${this.#state}`)
+    const server = new NativeHttpServer(loadNative().addon, this.#native, this.options, o)
+    server.listen(o.host, o.port, o.backlog)
+    this.#servers.add(server)
+    server.once('close', () => this.#servers.delete(server))
+    return server
+  }
+
   /** The `ws` server that completes handshakes the app accepted (internal). */
   webSocketServer () {
     if (this.#wss === null) {
@@ -232,6 +253,7 @@ class PythonHandler extends EventEmitter {
     }
     this.#closePromise = new Promise((resolve) => { this.#settleClose = resolve })
     this.#native.ref()
+    for (const server of this.#servers) server.close() // stop accepting; WebSockets get 1012
     for (const cycle of this.#cycles.values()) cycle.shutdown?.()
     const timeout = this.options.timeoutGracefulShutdown
     this.#native.shutdown(timeout === null ? -1 : timeout)

@@ -9,6 +9,7 @@ PACKAGES=(
   python3-fastapi python3-starlette python3-pydantic python3-multipart
   python3-uvloop python3-httptools python3-websockets python3-uvicorn python3-msgpack
   libgtest-dev libbenchmark-dev
+  node-llhttp zlib1g-dev
 )
 for flag in "$@"; do
   case "$flag" in

@@ -269,6 +269,10 @@ void DeliverToJs(Napi::Env env, Napi::Function callback, HandlerContext* context
     handler->loop_exited_ = true;
     handler->loop_->Join();  // the thread has posted its last message and is ending
   }
+  // The native servers' requests are answered in C++; JS gets the rest (and their app errors).
+  handler->router_->Route(messages);
+  if (exited) handler->router_->LoopGone();
+  if (messages.empty()) return;
   napi_value meta = nullptr;
   void* data = nullptr;
   if (napi_get_reference_value(env, handler->meta_, &meta) == napi_ok && meta != nullptr &&

@@ -9,6 +9,7 @@
 
 #include "core/bridge.h"
 #include "core/loop_thread.h"
+#include "server/request_router.h"
 
 namespace node_asgi {
 
@@ -27,6 +28,11 @@ class NativeHandler : public Napi::ObjectWrap<NativeHandler> {
   // calls it.
   explicit NativeHandler(const Napi::CallbackInfo& info);
   ~NativeHandler() override;
+
+  // For the native servers listening for this handler (src/native_server.h): the bridge to the
+  // loop thread, and the router that hands them their requests' events. Null router: not started.
+  std::shared_ptr<Bridge> bridge() const { return bridge_; }
+  std::shared_ptr<server::RequestRouter> router() const { return loop_ && !loop_exited_ ? router_ : nullptr; }
 
  private:
   friend void DeliverToJs(Napi::Env, Napi::Function, HandlerContext*, void*);
@@ -56,6 +62,7 @@ class NativeHandler : public Napi::ObjectWrap<NativeHandler> {
   static void OnEnvCleanup(void* arg);
 
   std::shared_ptr<Bridge> bridge_ = std::make_shared<Bridge>();
+  std::shared_ptr<server::RequestRouter> router_ = std::make_shared<server::RequestRouter>();
   EnvCleanup* cleanup_ = nullptr;  // registered env cleanup hook, until it runs or is removed
   std::unique_ptr<LoopThread> loop_;
   std::unique_ptr<HandlerContext> context_;
