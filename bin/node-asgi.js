@@ -18,7 +18,14 @@ Options:
   --root-path PATH                 Set the ASGI root_path for apps mounted below a path
   --lifespan auto|on|off           Lifespan implementation [default: auto]
   --factory                        Treat APP as an application factory: call it to get the app
-  --loop asyncio|uvloop            Event loop implementation [default: asyncio]
+  --loop auto|asyncio|uvloop       Event loop implementation; auto: uvloop when it imports
+                                   [default: auto]
+  --http native|node               HTTP server: native (libuv + llhttp, no JS per request) or
+                                   node (node:http + ws) [default: native]
+  --server-header / --no-server-header
+                                   Send 'server: node-asgi' (native server) [default: enabled]
+  --date-header / --no-date-header Send a Date header (native server) [default: enabled]
+  --backlog N                      Maximum number of pending connections [default: 2048]
   --log-level LEVEL                critical|error|warning|info|debug|trace [default: info]
   --access-log / --no-access-log   Enable/disable the access log [default: enabled]
   --timeout-keep-alive SECONDS     Close idle keep-alive connections after this long [default: 5]
@@ -64,7 +71,13 @@ function parse (argv) {
         'root-path': { type: 'string', default: '' },
         lifespan: { type: 'string', default: 'auto' },
         factory: { type: 'boolean', default: false },
-        loop: { type: 'string', default: 'asyncio' },
+        loop: { type: 'string', default: 'auto' },
+        http: { type: 'string', default: 'native' },
+        'server-header': { type: 'boolean', default: true },
+        'no-server-header': { type: 'boolean', default: false },
+        'date-header': { type: 'boolean', default: true },
+        'no-date-header': { type: 'boolean', default: false },
+        backlog: { type: 'string', default: '2048' },
         'log-level': { type: 'string', default: 'info' },
         'access-log': { type: 'boolean', default: true },
         'no-access-log': { type: 'boolean', default: false },
@@ -110,7 +123,11 @@ function parse (argv) {
     rootPath: values['root-path'],
     lifespan: choice('lifespan', ['auto', 'on', 'off']),
     factory: values.factory,
-    loop: choice('loop', ['asyncio', 'uvloop']),
+    loop: choice('loop', ['auto', 'asyncio', 'uvloop']),
+    http: choice('http', ['native', 'node']),
+    serverHeader: values['server-header'] && !values['no-server-header'],
+    dateHeader: values['date-header'] && !values['no-date-header'],
+    backlog: number('backlog', values.backlog, { integer: true, min: 1 }),
     logLevel: choice('log-level', Object.keys(LEVELS)),
     accessLog: values['access-log'] && !values['no-access-log'],
     timeoutKeepAlive: number('timeout-keep-alive', values['timeout-keep-alive']),
@@ -166,12 +183,16 @@ async function main () {
   const log = handler.logger
   log.info(`Started server process [${process.pid}]`)
 
-  const server = handler.createServer({
-    timeoutKeepAlive: args.timeoutKeepAlive,
-    timeoutHeaders: args.timeoutHeaders,
-    maxHeaderSize: args.maxHeaderSize,
-    listener: args.accessLog && log.enabled(LEVELS.info) ? (listener) => withAccessLog(listener, log) : null
-  })
+  const accessLog = args.accessLog && log.enabled(LEVELS.info)
+  // --http node: node:http + ws, created now; --http native: created by listen() after startup.
+  let server = args.http === 'node'
+    ? handler.createServer({
+      timeoutKeepAlive: args.timeoutKeepAlive,
+      timeoutHeaders: args.timeoutHeaders,
+      maxHeaderSize: args.maxHeaderSize,
+      listener: accessLog ? (listener) => withAccessLog(listener, log) : null
+    })
+    : null
 
   let stopping = null
   const stop = (signal) => {
@@ -181,10 +202,12 @@ async function main () {
     }
     log.info('Shutting down')
     stopping = (async () => {
-      server.close()
-      server.closeIdleConnections()
-      await handler.close()
-      server.closeAllConnections()
+      if (server !== null && args.http === 'node') {
+        server.close()
+        server.closeIdleConnections()
+      }
+      await handler.close() // also closes the native server gracefully (WebSockets get 1012)
+      server?.closeAllConnections()
       log.info(`Finished server process [${process.pid}]`)
     })()
     return stopping
@@ -200,16 +223,39 @@ async function main () {
     process.exit(STARTUP_FAILURE)
   }
   if (stopping) return
-  server.on('error', async (err) => {
+  const bindFailed = async (err) => {
     log.error(`[Errno ${err.errno ?? ''}] error while attempting to bind on address (${args.host}, ${args.port}): ${err.code}`)
     await handler.close()
     process.exit(1)
-  })
-  server.listen(args.port, args.host, () => {
-    const { port } = server.address()
+  }
+  const running = (port) => {
     const host = args.host.includes(':') ? `[${args.host}]` : args.host
     log.info(`node-asgi running on http://${host}:${port} (Press CTRL+C to quit)`)
-  })
+  }
+  if (args.http === 'native') {
+    try {
+      server = await handler.listen({
+        port: args.port,
+        host: args.host,
+        backlog: args.backlog,
+        timeoutKeepAlive: args.timeoutKeepAlive,
+        timeoutHeaders: args.timeoutHeaders,
+        maxHeaderSize: args.maxHeaderSize,
+        serverHeader: args.serverHeader ? 'node-asgi' : false,
+        dateHeader: args.dateHeader,
+        accessLog
+      })
+    } catch (err) {
+      if (stopping) return
+      await bindFailed(err)
+      return
+    }
+    if (accessLog) server.on('accessLog', (text) => { for (const line of text.split('\n')) log.info(line) })
+    running(server.address().port)
+    return
+  }
+  server.on('error', bindFailed)
+  server.listen({ port: args.port, host: args.host, backlog: args.backlog }, () => running(server.address().port))
 }
 
 function withAccessLog (listener, log) {

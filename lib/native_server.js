@@ -12,7 +12,8 @@ const DEFAULTS = Object.freeze({
   timeoutHeaders: 30,
   maxHeaderSize: 16384,
   serverHeader: 'node-asgi',
-  dateHeader: true
+  dateHeader: true,
+  accessLog: false
 })
 
 function describe (value) {
@@ -43,6 +44,7 @@ function normalizeListenOptions (options) {
     throw fail('serverHeader', 'a header value string, or false for none')
   }
   if (typeof o.dateHeader !== 'boolean') throw fail('dateHeader', 'a boolean')
+  if (typeof o.accessLog !== 'boolean') throw fail('accessLog', 'a boolean')
   return o
 }
 
@@ -76,7 +78,9 @@ class NativeHttpServer extends EventEmitter {
       wsMaxQueue: h.wsMaxQueue,
       wsPingInterval: h.wsPingInterval,
       wsPingTimeout: h.wsPingTimeout,
-      wsPerMessageDeflate: h.wsPerMessageDeflate
+      wsPerMessageDeflate: h.wsPerMessageDeflate,
+      // one call per turn of the event loop with that turn's lines, not one per request
+      onAccessLog: o.accessLog ? (lines) => this.emit('accessLog', lines) : undefined
     }, () => this.#onClosed())
   }
 

@@ -117,7 +117,7 @@ function normalizeOptions (options) {
   }
   o.appDir = directory('appDir', o.appDir === undefined ? process.cwd() : o.appDir)
   o.lifespan = oneOf('lifespan', o.lifespan, ['auto', 'on', 'off'])
-  o.loop = oneOf('loop', o.loop, ['asyncio', 'uvloop'])
+  o.loop = oneOf('loop', o.loop, ['asyncio', 'uvloop', 'auto'])
   o.factory = boolean('factory', o.factory)
   o.pathIncludesRootPath = boolean('pathIncludesRootPath', o.pathIncludesRootPath)
 

@@ -64,11 +64,16 @@ NativeServer::NativeServer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Na
   options.ws_ping_interval_ms = MillisOption(o, "wsPingInterval", 20000);
   options.ws_ping_timeout_ms = MillisOption(o, "wsPingTimeout", 20000);
   options.ws_per_message_deflate = o.Get("wsPerMessageDeflate").ToBoolean();
+  Napi::Value access_log = o.Get("onAccessLog");
+  options.access_log = access_log.IsFunction();
+  if (options.access_log) on_access_log_ = Napi::Persistent(access_log.As<Napi::Function>());
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr)
     throw Napi::Error::New(env, "node-asgi: cannot get Node's event loop");
+  bool wants_access_log = options.access_log;
   server_ = std::make_unique<server::HttpServer>(loop, handler->bridge(), handler->router(), std::move(options),
                                                  [this] { OnClosed(); });
+  if (wants_access_log) server_->SetOnAccessLog([this](std::string&& lines) { OnAccessLog(std::move(lines)); });
   // A worker thread that exits with the server open: close every handle before its loop closes.
   if (napi_add_async_cleanup_hook(env, &NativeServer::OnEnvTeardown, this, &teardown_) != napi_ok) teardown_ = nullptr;
 }
@@ -116,6 +121,14 @@ void NativeServer::OnClosed() {
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
   if (!on_closed_.IsEmpty()) on_closed_.MakeCallback(Value(), {}, *context_);
+}
+
+// Called from the uv_check handle after a poll phase: JS receives the turn's lines in one call.
+void NativeServer::OnAccessLog(std::string&& lines) {
+  if (tearing_down_ || on_access_log_.IsEmpty()) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  on_access_log_.MakeCallback(Value(), {Napi::String::New(env, lines)}, *context_);
 }
 
 // listen(host, port, backlog) → undefined; throws an Error with `code` (EADDRINUSE...).

@@ -27,11 +27,13 @@ class NativeServer : public Napi::ObjectWrap<NativeServer> {
   Napi::Value InFlight(const Napi::CallbackInfo& info);
 
   void OnClosed();
+  void OnAccessLog(std::string&& lines);
   static void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg);
 
   std::unique_ptr<server::HttpServer> server_;
   Napi::ObjectReference handler_;  // keeps the NativeHandler (its bridge and router) alive
   Napi::FunctionReference on_closed_;
+  Napi::FunctionReference on_access_log_;
   std::unique_ptr<Napi::AsyncContext> context_;
   napi_async_cleanup_hook_handle teardown_ = nullptr;
   bool closed_ = false;

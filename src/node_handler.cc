@@ -119,7 +119,17 @@ Napi::Value NativeHandler::Start(const Napi::CallbackInfo& info) {
   config.channel.response_high_water = o.Get("responseHighWater").As<Napi::Number>().Int64Value();
   try {
     EnsureInterpreter(interpreter);
-    if (config.loop == "uvloop") ImportUvloopOnMainThread();
+    if (config.loop == "auto") {
+      // uvicorn's `--loop auto`: uvloop when it imports, else asyncio
+      try {
+        ImportUvloopOnMainThread();
+        config.loop = "uvloop";
+      } catch (const std::exception&) {
+        config.loop = "asyncio";
+      }
+    } else if (config.loop == "uvloop") {
+      ImportUvloopOnMainThread();
+    }
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, e.what());
   }

@@ -289,6 +289,7 @@ int Connection::OnRequestHead(ParsedRequest&& parsed) {
   request->has_body = parsed.has_body;
   request->body_complete = false;
   request->expect_continue = parsed.expect_continue && parsed.has_body;
+  if (o.access_log) request->log_line = head.method + " " + head.target + " HTTP/" + head.http_version;
   request->id = server_->router().Add(this);
   server_->RequestBegan();
   FillHead(head, request->websocket);
@@ -449,6 +450,7 @@ void Connection::ResponseStart(ToJs& m) {
   Request* r = request_.get();
   if (r->disconnected || r->response_started) return;
   r->response_started = true;
+  r->status = m.status;
   RequestFacts facts = r->facts;
   // An unread body the client may still send after the response: the connection cannot be
   // reused (what follows might be body or a request).
@@ -503,6 +505,7 @@ void Connection::ResponseBody(ToJs& m) {
   }
   if (!more) {
     r->response_complete = true;
+    LogAccess();
     if (!r->plan.keep_alive || r->plan.framing == Framing::kUntilClose) {
       EndAfterWrites();
     } else {
@@ -513,9 +516,17 @@ void Connection::ResponseBody(ToJs& m) {
 
 // Closes the connection without completing the response (what was written is flushed first).
 void Connection::AbortResponse() {
+  LogAccess();  // like uvicorn, a response that started is logged even when it could not complete
   TellDisconnect();
   if (request_ != nullptr) request_->response_complete = true;
   EndAfterWrites();
+}
+
+void Connection::LogAccess() {
+  Request* r = request_.get();
+  if (r == nullptr || r->logged || r->log_line.empty() || r->status == 0) return;
+  r->logged = true;
+  server_->AccessLog(client_host_ + ":" + std::to_string(client_port_), r->log_line, r->status);
 }
 
 // -- WebSocket -----------------------------------------------------------------------------------
@@ -864,6 +875,7 @@ void Connection::OnShutdown(uv_shutdown_t* req, int status) {
 
 void Connection::Destroy() {
   if (closed_) return;
+  LogAccess();  // a response the client abandoned is logged too (uvicorn logs at the start)
   TellDisconnect();
   closed_ = true;
   RequestRouter& router = server_->router();

@@ -72,6 +72,9 @@ class Connection : public RequestTarget, public RequestParserSink, public WsFram
     bool app_done = false;        // kRequestDone arrived
     bool disconnected = false;    // the app was told http.disconnect (or the request was refused)
     ResponsePlan plan;
+    int status = 0;
+    std::string log_line;  // "METHOD target HTTP/x.y" when the access log is on
+    bool logged = false;
     uint64_t written = 0;  // body bytes written (kLength)
     // WebSocket handshake
     std::string ws_key;
@@ -110,6 +113,7 @@ class Connection : public RequestTarget, public RequestParserSink, public WsFram
   void ResponseStart(ToJs& m);
   void ResponseBody(ToJs& m);
   void AbortResponse();
+  void LogAccess();
   void AckDrain(uint64_t id);
 
   void WsEvent(ToJs& m);

@@ -88,17 +88,38 @@ const std::string& HttpServer::Date() {
 }
 
 void HttpServer::StartRequest(ToLoop&& message) {
-  if (!bridge_->QueueForLoop(std::move(message)) || check_active_) return;
+  if (bridge_->QueueForLoop(std::move(message))) ArrangeCheck();
+}
+
+void HttpServer::ArrangeCheck() {
+  if (check_active_ || check_ == nullptr) return;
   check_active_ = true;
   uv_check_start(check_, &HttpServer::OnCheck);
 }
 
-// After the poll phase that read the requests: one wakeup for all of them.
+// After the poll phase that read the requests: one wakeup for all of them, and the access log
+// lines of the turn in one call.
 void HttpServer::OnCheck(uv_check_t* check) {
   auto* self = static_cast<HttpServer*>(check->data);
   self->check_active_ = false;
   uv_check_stop(check);
   self->bridge_->WakeLoop();
+  if (!self->access_.empty() && self->on_access_log_) {
+    std::string lines;
+    lines.swap(self->access_);
+    self->on_access_log_(std::move(lines));
+  }
+}
+
+void HttpServer::AccessLog(const std::string& client, const std::string& request_line, int status) {
+  if (!options_.access_log || !on_access_log_) return;
+  if (!access_.empty()) access_.push_back('\n');
+  access_.append(client);
+  access_.append(" - \"");
+  access_.append(request_line);
+  access_.append("\" ");
+  access_.append(std::to_string(status));
+  ArrangeCheck();
 }
 
 void HttpServer::MarkDirty(Connection* connection) { dirty_.push_back(connection); }

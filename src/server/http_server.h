@@ -37,6 +37,7 @@ struct ServerOptions {
   uint64_t ws_ping_interval_ms = 20000;  // 0: no pings
   uint64_t ws_ping_timeout_ms = 20000;
   bool ws_per_message_deflate = true;
+  bool access_log = false;  // lines go to on_access_log once per turn of the loop
 };
 
 class HttpServer : public BatchListener {
@@ -57,6 +58,10 @@ class HttpServer : public BatchListener {
   void CloseNow();
   bool closing() const { return closing_; }
   void SetOnClosed(std::function<void()> on_closed) { on_closed_ = std::move(on_closed); }
+  // Receives the access log lines of a turn of the loop, joined with '\n' (options.access_log).
+  void SetOnAccessLog(std::function<void(std::string&&)> on_access_log) { on_access_log_ = std::move(on_access_log); }
+  // A finished response: `client - "METHOD target HTTP/version" status`, like the node:http path.
+  void AccessLog(const std::string& client, const std::string& request_line, int status);
   size_t connection_count() const { return connections_.size(); }
 
   // -- for connections ---------------------------------------------------------------------
@@ -85,6 +90,7 @@ class HttpServer : public BatchListener {
   static constexpr size_t kReadBufferSize = 64 * 1024;
   static void OnConnection(uv_stream_t* listener, int status);
   static void OnCheck(uv_check_t* check);
+  void ArrangeCheck();
   void MaybeClosed();
 
   uv_loop_t* loop_;
@@ -92,6 +98,8 @@ class HttpServer : public BatchListener {
   std::shared_ptr<RequestRouter> router_;
   ServerOptions options_;
   std::function<void()> on_closed_;
+  std::function<void(std::string&&)> on_access_log_;
+  std::string access_;  // lines not yet handed to on_access_log_
   uv_tcp_t* listener_ = nullptr;  // heap: freed in its close callback
   uv_check_t* check_ = nullptr;   // arranges one loop wakeup per poll phase
   bool check_active_ = false;
