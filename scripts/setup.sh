@@ -10,6 +10,7 @@ PACKAGES=(
   python3-uvloop python3-httptools python3-websockets python3-uvicorn python3-msgpack
   libgtest-dev libbenchmark-dev
   node-llhttp zlib1g-dev
+  chromium
 )
 for flag in "$@"; do
   case "$flag" in
