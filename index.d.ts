@@ -37,8 +37,9 @@ export interface PythonHandlerOptions {
   /**
    * The asyncio loop implementation. Default `'asyncio'`. `'uvloop'` is faster but uvloop 0.17 can
    * deadlock the process when the app spawns subprocesses while Node spawns a child at the same time.
+   * `'auto'` (the CLI's default) picks uvloop when it imports, else asyncio.
    */
-  loop?: 'asyncio' | 'uvloop'
+  loop?: 'asyncio' | 'uvloop' | 'auto'
   /**
    * Whether `scope.path` includes `root_path` (the ASGI spec and uvicorn >= 0.26; default `true`).
    * Set `false` for Starlette < 0.33 / FastAPI < 0.109 (e.g. Debian 12's), which route on
@@ -112,6 +113,57 @@ export class PythonError extends Error {
   incomplete?: boolean
 }
 
+/** Options of `handler.listen()`; the handler's own options (limits, WebSocket settings) apply too. */
+export interface ListenOptions {
+  /** TCP port; 0 picks a free one. Default 8000. */
+  port?: number
+  /** IPv4 or IPv6 address to bind (`'localhost'` means 127.0.0.1). Default `'127.0.0.1'`. */
+  host?: string
+  /** Pending connection queue length. Default 2048. */
+  backlog?: number
+  /** Seconds an idle keep-alive connection stays open. Default 5. */
+  timeoutKeepAlive?: number
+  /** Seconds a connection may take to send a complete request head (then 408, or a silent close when it sent nothing). Default 30. */
+  timeoutHeaders?: number
+  /** Bytes of request line and headers beyond which the request gets 431. Default 16384. */
+  maxHeaderSize?: number
+  /** Value of the `server` response header, or `false` for none (an app's own `server` header wins). Default `'node-asgi'`. */
+  serverHeader?: string | false
+  /** Send a `date` header (an app's own wins). Default `true`. */
+  dateHeader?: boolean
+  /** Emit `'accessLog'` events (one per turn of the event loop, lines joined with `\n`). Default `false`. */
+  accessLog?: boolean
+}
+
+/**
+ * The native HTTP/1.1 + WebSocket server `handler.listen()` resolves to: libuv and llhttp on
+ * Node's own event loop, with no JavaScript per request.
+ *
+ * Events: `'close'` once every connection is closed after `close()`; `'accessLog'` `(lines: string)`
+ * when `accessLog` is on.
+ */
+export class NativeHttpServer extends EventEmitter {
+  /** `{ address, family, port }` while listening, else `null`. */
+  address (): { address: string, family: 'IPv4' | 'IPv6', port: number } | null
+  /** Open connections (keep-alive and WebSocket). */
+  readonly connections: number
+  /** Requests and WebSockets the app is serving now. */
+  readonly inFlight: number
+  /** `true` until `close()` is called. */
+  readonly listening: boolean
+  /**
+   * Stops accepting, closes idle keep-alive connections, closes WebSockets with 1012 and lets
+   * requests in flight finish; resolves (and calls `callback`) once every connection is closed.
+   */
+  close (callback?: () => void): Promise<void>
+  /** Closes every connection at once. */
+  closeAllConnections (): void
+
+  on (event: 'close', listener: () => void): this
+  on (event: 'accessLog', listener: (lines: string) => void): this
+  on (event: string | symbol, listener: (...args: any[]) => void): this
+}
+
 /**
  * Serves one ASGI app from an embedded CPython whose asyncio loop runs on its own thread.
  *
@@ -158,6 +210,12 @@ export class PythonHandler extends EventEmitter {
     maxHeaderSize?: number
     listener?: ((listener: (req: IncomingMessage, res: ServerResponse) => void) => (req: IncomingMessage, res: ServerResponse) => void) | null
   }): Server
+  /**
+   * Serves the handler on a native HTTP/1.1 + WebSocket server (starting the handler first if
+   * needed). Rejects with a `TypeError` naming a bad option, the handler's start error, or a listen
+   * error with `code` (e.g. `'EADDRINUSE'`). `close()` on the handler closes it gracefully too.
+   */
+  listen (options?: ListenOptions): Promise<NativeHttpServer>
   /** Runs one request through the app in-process, without sockets. */
   handleRequest (request?: InProcessRequest): Promise<InProcessResponse>
   /**
