@@ -6,7 +6,7 @@ const assert = require('node:assert/strict')
 const http = require('node:http')
 const path = require('node:path')
 const { PythonHandler, PythonError } = require('..')
-const { startServer } = require('./helpers')
+const { startServer, native } = require('./helpers')
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures')
 const quiet = { error () {}, warn () {}, info () {}, debug () {} }
@@ -72,8 +72,13 @@ test('an app that raises SystemExit out of the loop: an error event with the tra
   await handler.start()
   const errors = []
   const errored = new Promise((resolve) => handler.on('error', (err) => { errors.push(err); resolve() }))
-  const server = http.createServer(handler.listener()).listen(0, '127.0.0.1')
-  await new Promise((resolve) => server.once('listening', resolve))
+  let server
+  if (native) {
+    server = await handler.listen({ port: 0, host: '127.0.0.1' })
+  } else {
+    server = http.createServer(handler.listener()).listen(0, '127.0.0.1')
+    await new Promise((resolve) => server.once('listening', resolve))
+  }
   t.after(() => new Promise((resolve) => server.close(resolve)))
   const url = `http://127.0.0.1:${server.address().port}`
   const pending = fetch(`${url}/slow`).then((r) => r.status, () => 'closed')

@@ -27,17 +27,32 @@ function captureLogger () {
 }
 
 /**
+ * Which server the end-to-end tests run against: 'node' (node:http with handler.listener(), the
+ * default) or 'native' (handler.listen(), src/server/), from NODE_ASGI_TEST_HTTP.
+ */
+const HTTP_PATH = process.env.NODE_ASGI_TEST_HTTP === 'native' ? 'native' : 'node'
+const native = HTTP_PATH === 'native'
+
+/**
  * Starts a PythonHandler for `app` (e.g. 'raw_apps:echo', from fixtures/ unless `appDir` is given)
- * on a node:http server listening on 127.0.0.1, port 0.
- * Returns { handler, server, port, url, logger, close }. `close()` is safe to call twice.
+ * listening on 127.0.0.1, port 0: on a node:http server, or, when NODE_ASGI_TEST_HTTP=native, on
+ * handler.listen() (then `server` is the native server; `options.listen` holds extra listen()
+ * options, ignored on the node path). Returns { handler, server, port, url, logger, close }.
+ * `close()` is safe to call twice.
  */
 async function startServer (app, options = {}) {
-  const logger = options.logger ?? captureLogger()
-  const handler = new PythonHandler({ appDir: FIXTURES, logger, ...options, app })
+  const { listen: listenOptions = {}, ...handlerOptions } = options
+  const logger = handlerOptions.logger ?? captureLogger()
+  const handler = new PythonHandler({ appDir: FIXTURES, logger, ...handlerOptions, app })
   await handler.start()
-  const server = http.createServer(handler.listener())
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
+  let server
+  if (native) {
+    server = await handler.listen({ port: 0, host: '127.0.0.1', ...listenOptions })
+  } else {
+    server = http.createServer(handler.listener())
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+  }
   const { port } = server.address()
   let closing = null
   const close = () => {
@@ -53,10 +68,13 @@ async function startServer (app, options = {}) {
   return { handler, server, port, url: `http://127.0.0.1:${port}`, logger, close }
 }
 
-/** startServer() with the handler's upgradeListener() on the server too: HTTP and WebSockets. */
+/**
+ * startServer() serving HTTP and WebSockets: on node:http, the handler's upgradeListener() on the
+ * server's 'upgrade' event too; the native server always serves both.
+ */
 async function startWebSocketServer (app, options = {}) {
   const served = await startServer(app, options)
-  served.server.on('upgrade', served.handler.upgradeListener())
+  if (!native) served.server.on('upgrade', served.handler.upgradeListener())
   return served
 }
 
@@ -299,6 +317,8 @@ if (require.main === module && process.argv[2] === '--serve') serveInChild()
 
 module.exports = {
   FIXTURES,
+  HTTP_PATH,
+  native,
   captureLogger,
   startServer,
   startWebSocketServer,

@@ -8,17 +8,21 @@ const http = require('node:http')
 const net = require('node:net')
 const { once } = require('node:events')
 const { PythonHandler } = require('..')
-const { FIXTURES, captureLogger, parseResponse, decodeChunked } = require('./helpers')
+const { FIXTURES, captureLogger, parseResponse, decodeChunked, native } = require('./helpers')
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n'
 
 let handler
-let server // handler.createServer()
-let plain // http.createServer(listener) with the listener also on 'checkContinue'
+let server // handler.createServer(), or handler.listen() on the native path
+let plain // http.createServer(listener) with the listener also on 'checkContinue' (node:http only)
 
 before(async () => {
   handler = new PythonHandler({ app: 'raw_apps:expect_continue', appDir: FIXTURES, logger: captureLogger() })
   await handler.start()
+  if (native) {
+    server = await handler.listen({ port: 0, host: '127.0.0.1' })
+    return
+  }
   server = handler.createServer()
   plain = http.createServer(handler.listener())
   plain.on('checkContinue', handler.listener())
@@ -30,6 +34,7 @@ before(async () => {
 
 after(async () => {
   for (const s of [server, plain]) {
+    if (!s) continue
     s.closeAllConnections()
     await new Promise((resolve) => s.close(resolve))
   }
@@ -79,7 +84,10 @@ function finalResponse (data) {
   return res
 }
 
-for (const [name, port] of [['createServer()', () => server.address().port], ['a checkContinue listener', () => plain.address().port]]) {
+const servers = native
+  ? [['handler.listen()', () => server.address().port]]
+  : [['createServer()', () => server.address().port], ['a checkContinue listener', () => plain.address().port]]
+for (const [name, port] of servers) {
   test(`${name}: 100 Continue is sent when the app reads the body, and only then does the client send it`, async () => {
     const conn = await connect(port())
     try {

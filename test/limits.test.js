@@ -6,7 +6,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const { spawn } = require('node:child_process')
 const path = require('node:path')
-const { startServer, rawRequest } = require('./helpers')
+const { startServer, rawRequest, native } = require('./helpers')
 
 const ROOT = path.join(__dirname, '..')
 
@@ -105,14 +105,19 @@ test('CLI: a request head above --max-header-size gets 431', async (t) => {
   assert.match(r.data.toString('latin1'), /^HTTP\/1\.1 431 /)
 })
 
-test('handler.createServer(): serves requests and WebSockets with the header timeout and size limits', async (t) => {
+test(`${native ? 'handler.listen()' : 'handler.createServer()'}: serves requests and WebSockets with the header timeout and size limits`, async (t) => {
   const { PythonHandler } = require('..')
   const WebSocket = require('ws')
   const handler = new PythonHandler({ app: 'ws_echo:app', appDir: path.join(ROOT, 'fixtures'), logger: { error () {}, warn () {}, info () {} } })
   await handler.start()
-  const server = handler.createServer({ timeoutHeaders: 1, maxHeaderSize: 4096 })
-  server.listen(0, '127.0.0.1')
-  await new Promise((resolve) => server.once('listening', resolve))
+  let server
+  if (native) {
+    server = await handler.listen({ port: 0, host: '127.0.0.1', timeoutHeaders: 1, maxHeaderSize: 4096 })
+  } else {
+    server = handler.createServer({ timeoutHeaders: 1, maxHeaderSize: 4096 })
+    server.listen(0, '127.0.0.1')
+    await new Promise((resolve) => server.once('listening', resolve))
+  }
   t.after(async () => {
     server.closeAllConnections()
     await new Promise((resolve) => server.close(resolve))
@@ -129,5 +134,6 @@ test('handler.createServer(): serves requests and WebSockets with the header tim
   assert.match(big.data.toString('latin1'), /^HTTP\/1\.1 431 /)
   const slow = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n', { timeoutMs: 8000 })
   assert.ok(slow.ended && !slow.timedOut, 'an incomplete head is cut off by the header timeout')
-  assert.throws(() => handler.createServer({ timeoutHeaders: 0 }), /'timeoutHeaders'/)
+  if (native) await assert.rejects(handler.listen({ timeoutHeaders: 0 }), /'timeoutHeaders'/)
+  else assert.throws(() => handler.createServer({ timeoutHeaders: 0 }), /'timeoutHeaders'/)
 })

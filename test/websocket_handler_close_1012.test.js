@@ -1,7 +1,8 @@
 'use strict'
 // handler.close() with WebSockets open: every client sees close 1012 (service restart), the app
 // sees websocket.disconnect 1012 (recorded to a file, since HTTP is no longer served), close()
-// resolves promptly, and later handshakes are refused with 503.
+// resolves promptly, and later handshakes are refused with 503 (node:http, whose server outlives the
+// handler) or find nothing listening (handler.listen()'s server closes with the handler).
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { once } = require('node:events')
@@ -9,7 +10,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const WebSocket = require('ws')
-const { startWebSocketServer, rawRequest, parseResponse, waitFor, sleep } = require('./helpers')
+const { startWebSocketServer, rawRequest, parseResponse, waitFor, sleep, native } = require('./helpers')
 
 const CONNECTIONS = 20
 let served
@@ -60,10 +61,15 @@ test('close() closes every open WebSocket with 1012 and the app sees websocket.d
   assert.ok(late.every((e) => e.raised && e.is_oserror))
 })
 
-test('a handshake after close() is refused with 503', { timeout: 10000 }, async () => {
-  const { data } = await rawRequest(served.port,
+test('a handshake after close() is refused with 503 (or nothing listens any more)', { timeout: 10000 }, async () => {
+  const { data, error } = await rawRequest(served.port,
     'GET /wait HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
     'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n', { timeoutMs: 5000 })
+  if (native) {
+    assert.equal(served.server.listening, false)
+    assert.equal(error?.code, 'ECONNREFUSED')
+    return
+  }
   const res = parseResponse(data)
   assert.ok(res, `no response head in ${JSON.stringify(data.toString('latin1'))}`)
   assert.equal(res.status, 503)

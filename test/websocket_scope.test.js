@@ -7,7 +7,7 @@ const { once } = require('node:events')
 const http = require('node:http')
 const WebSocket = require('ws')
 const { PythonHandler } = require('..')
-const { startWebSocketServer, captureLogger, FIXTURES } = require('./helpers')
+const { startWebSocketServer, captureLogger, FIXTURES, native } = require('./helpers')
 
 let served
 const clients = new Set()
@@ -132,12 +132,17 @@ test('client and server are [host, port] of the TCP connection', { timeout: 1000
   ws.close()
 })
 
-test('rootPath appears as root_path and prefixes path (attach() server)', { timeout: 15000 }, async () => {
+test(`rootPath appears as root_path and prefixes path (${native ? 'handler.listen()' : 'attach()'} server)`, { timeout: 15000 }, async () => {
   const handler = new PythonHandler({ app: 'ws_scope:app', appDir: FIXTURES, rootPath: '/mount', logger: captureLogger() })
   await handler.start()
-  const server = handler.attach(http.createServer())
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
+  let server
+  if (native) {
+    server = await handler.listen({ port: 0, host: '127.0.0.1' })
+  } else {
+    server = handler.attach(http.createServer())
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+  }
   try {
     const { scope, ws } = await scopeOf('/inner?q=1', undefined, undefined, server.address().port)
     assert.equal(scope.root_path, '/mount')

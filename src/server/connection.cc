@@ -229,7 +229,9 @@ void Connection::ParseHttp(const char* data, size_t size) {
 void Connection::FinishRequest() {
   std::unique_ptr<Request> request = std::move(request_);
   body_paused_ = false;
-  if (!request->app_done && !request->disconnected) finished_ids_.push_back(request->id);
+  // Still routed to this connection until the app returns (also when it was told the client
+  // left): kRequestDone ends it, Destroy() unroutes it.
+  if (!request->app_done) finished_ids_.push_back(request->id);
   if (!request->plan.keep_alive || server_closing_) EndAfterWrites();
 }
 
@@ -285,7 +287,9 @@ int Connection::OnRequestHead(ParsedRequest&& parsed) {
     return 413;
   request->facts.head_method = head.method == "HEAD";
   request->facts.http10 = head.http_version == "1.0";
-  request->keep_alive = parsed.keep_alive && !request->websocket;
+  // After a non-WebSocket upgrade request (h2c...) served as plain HTTP, what follows on the
+  // connection may be the other protocol: it closes after the response (as node:http does).
+  request->keep_alive = parsed.keep_alive && !parsed.upgrade;
   request->has_body = parsed.has_body;
   request->body_complete = false;
   request->expect_continue = parsed.expect_continue && parsed.has_body;
@@ -476,7 +480,8 @@ void Connection::ResponseBody(ToJs& m) {
       if (r->written + body.size() > r->plan.length) {
         out_.append(body, 0, static_cast<size_t>(r->plan.length - r->written));
         Dirty();
-        AbortResponse();  // Response content longer than Content-Length
+        server_->router().Log(40, "Response content longer than Content-Length");
+        AbortResponse();
         if (wants_drain) AckDrain(r->id);
         return;
       }
@@ -485,7 +490,8 @@ void Connection::ResponseBody(ToJs& m) {
       else out_.append(body);
       if (!more && r->written < r->plan.length) {
         Dirty();
-        AbortResponse();  // Response content shorter than Content-Length
+        server_->router().Log(40, "Response content shorter than Content-Length");
+        AbortResponse();
         return;
       }
       break;

@@ -24,8 +24,15 @@ static bool ForTarget(ToJs::Kind kind) {
   }
 }
 
+void RequestRouter::Log(int level, std::string message) {
+  ToJs m(ToJs::Kind::kLog);
+  m.number = level;
+  m.bytes = std::move(message);
+  logs_.push_back(std::move(m));
+}
+
 void RequestRouter::Route(std::vector<ToJs>& messages) {
-  if (targets_.empty() && listeners_.empty()) return;
+  if (targets_.empty() && listeners_.empty() && logs_.empty()) return;
   size_t kept = 0;
   bool touched = false;
   for (size_t i = 0; i < messages.size(); ++i) {
@@ -44,6 +51,8 @@ void RequestRouter::Route(std::vector<ToJs>& messages) {
     ++kept;
   }
   messages.erase(messages.begin() + static_cast<std::ptrdiff_t>(kept), messages.end());
+  for (ToJs& log : logs_) messages.push_back(std::move(log));
+  logs_.clear();
   if (touched) {
     for (BatchListener* listener : std::vector<BatchListener*>(listeners_)) listener->AfterBatch();
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -49,11 +50,15 @@ class RequestRouter {
   void Route(std::vector<ToJs>& messages);
   // The loop thread ended: every native request is answered 503 or closed.
   void LoopGone();
+  // A log line from a connection (level 10 debug .. 50 critical) for the handler's logger: it
+  // joins the batch being routed, or the next one when no batch is being routed now.
+  void Log(int level, std::string message);
 
  private:
   uint64_t next_id_ = kFirstId;
   std::unordered_map<uint64_t, RequestTarget*> targets_;
   std::vector<BatchListener*> listeners_;
+  std::vector<ToJs> logs_;  // from Log(), handed to JS at the end of the next Route()
 };
 
 }  // namespace node_asgi::server
