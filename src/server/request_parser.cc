@@ -3,6 +3,8 @@
 
 #include <strings.h>
 
+#include "ws_handshake.h"
+
 namespace node_asgi::server {
 
 namespace {
@@ -51,6 +53,7 @@ int RequestParser::OnUrl(llhttp_t* p, const char* at, size_t n) {
 
 int RequestParser::OnHeaderField(llhttp_t* p, const char* at, size_t n) {
   RequestParser* self = Self(p);
+  if (!self->in_head_) return 0;  // a chunked body's trailer fields: not passed on
   Headers& headers = self->head_->headers;
   if (headers.empty() || self->last_was_value_) {
     if (headers.size() >= self->limits_.max_header_count) return self->Fail(431, "Too many header fields");
@@ -64,6 +67,7 @@ int RequestParser::OnHeaderField(llhttp_t* p, const char* at, size_t n) {
 
 int RequestParser::OnHeaderValue(llhttp_t* p, const char* at, size_t n) {
   RequestParser* self = Self(p);
+  if (!self->in_head_) return 0;  // trailer
   self->last_was_value_ = true;
   self->head_->headers.back().second.append(at, n);
   return self->Count(n);
@@ -83,10 +87,18 @@ int RequestParser::OnHeadersComplete(llhttp_t* p) {
   request.chunked = (p->flags & F_CHUNKED) != 0;
   request.content_length = (p->flags & F_CONTENT_LENGTH) ? p->content_length : 0;
   request.has_body = request.chunked || request.content_length > 0;
-  request.upgrade = p->upgrade != 0;
+  // Only a WebSocket upgrade leaves HTTP; any other (h2c, CONNECT...) is served as a plain
+  // request and the connection stays HTTP (uvicorn), so llhttp must not pause for it.
+  request.upgrade = p->upgrade != 0 && IsWebSocketUpgrade(head.headers);
+  if (!request.upgrade) p->upgrade = 0;
+  int hosts = 0;
   for (const auto& [name, value] : head.headers) {
+    if (name.empty()) return self->Fail(400, "Empty header name");
+    if (EqualsNoCase(name, "host", 4)) ++hosts;
     if (EqualsNoCase(name, "expect", 6) && EqualsNoCase(value, "100-continue", 12)) request.expect_continue = true;
   }
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host, or any with several, gets 400.
+  if (hosts > 1 || (hosts == 0 && p->http_minor == 1)) return self->Fail(400, "Missing or repeated Host header");
   request.head = std::move(self->head_);
   int status = self->sink_->OnRequestHead(std::move(request));
   if (status != 0) return self->Fail(status, "refused");
@@ -101,6 +113,9 @@ int RequestParser::OnBody(llhttp_t* p, const char* at, size_t n) {
 int RequestParser::OnMessageComplete(llhttp_t* p) {
   RequestParser* self = Self(p);
   self->in_message_ = false;
+  self->scanning_ = true;  // the next request's head
+  self->head_started_ = self->line_start_ = self->empty_line_ = false;
+  self->prev_ = 0;
   self->sink_->OnRequestComplete();
   // One request at a time; an upgrade pauses by itself (HPE_PAUSED_UPGRADE).
   return p->upgrade ? 0 : HPE_PAUSED;
@@ -122,7 +137,42 @@ const llhttp_settings_t* RequestParser::Settings() {
   return &settings;
 }
 
+bool RequestParser::ScanHead(const char* data, size_t size) {
+  for (size_t i = 0; i < size; ++i) {
+    char c = data[i];
+    if (!head_started_) {
+      if (c == '\r' || c == '\n') {  // empty lines before a request: llhttp's to judge
+        prev_ = c;
+        continue;
+      }
+      head_started_ = true;
+      prev_ = 0;
+    }
+    if (line_start_) {
+      if (c == ' ' || c == '\t') return false;  // obs-fold (or whitespace after the request line)
+      line_start_ = false;
+      empty_line_ = c == '\r';
+    }
+    if (c == '\n') {
+      if (prev_ != '\r') return false;  // bare LF
+      if (empty_line_) {
+        scanning_ = false;  // the head ended; the body is llhttp's
+        return true;
+      }
+      line_start_ = true;
+    }
+    prev_ = c;
+  }
+  return true;
+}
+
 RequestParser::Result RequestParser::Execute(const char* data, size_t size, size_t* consumed) {
+  if (scanning_ && !ScanHead(data, size)) {
+    *consumed = size;
+    error_status_ = 400;
+    error_reason_ = "Invalid line ending or obs-fold in the request head";
+    return Result::kError;
+  }
   llhttp_errno_t e = llhttp_execute(&parser_, data, size);
   switch (e) {
     case HPE_OK:

@@ -79,6 +79,9 @@ class RequestParser {
   static int OnMessageComplete(llhttp_t* p);
   int Fail(int status, const char* reason);
   int Count(size_t n);
+  // What llhttp 8.1 lets through even in strict mode: a bare LF ending the request line or the
+  // head, and obs-fold (a header line starting with SP/HT). Scans only head bytes; false → 400.
+  bool ScanHead(const char* data, size_t size);
 
   llhttp_t parser_;
   RequestParserSink* sink_;
@@ -88,6 +91,12 @@ class RequestParser {
   bool in_message_ = false;
   bool last_was_value_ = false;
   size_t head_bytes_ = 0;
+  // ScanHead's state, across reads: scanning until the head's empty line.
+  bool scanning_ = true;
+  bool head_started_ = false;
+  bool line_start_ = false;  // the next byte starts a header line
+  bool empty_line_ = false;  // the current line started with CR
+  char prev_ = 0;
   int error_status_ = 0;
   std::string error_reason_;
 };
