@@ -193,7 +193,12 @@ class PythonHandler extends EventEmitter {
     await this.start()
     if (this.#state !== State.STARTED) throw new Error(`node-asgi: cannot listen on a handler that is ${this.#state}`)
     const server = new NativeHttpServer(loadNative().addon, this.#native, this.options, o)
-    server.listen(o.host, o.port, o.backlog)
+    try {
+      server.listen(o.host, o.port, o.backlog)
+    } catch (err) {
+      server.closeAllConnections() // releases its native handles now rather than at collection
+      throw err
+    }
     this.#servers.add(server)
     server.once('close', () => this.#servers.delete(server))
     return server

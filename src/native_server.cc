@@ -85,8 +85,10 @@ NativeServer::~NativeServer() {
     // Collected while open (JS keeps a listening server referenced, so only at teardown): the
     // server frees itself once its connections are closed.
     server::HttpServer* orphan = server_.release();
-    orphan->SetOnClosed([orphan] { delete orphan; });
+    orphan->SetOnClosed(nullptr);
     orphan->CloseNow();
+    if (orphan->connection_count() == 0) delete orphan;
+    else orphan->SetOnClosed([orphan] { delete orphan; });  // its last connection's close frees it
   }
 }
 

@@ -163,7 +163,8 @@ void HttpServer::CloseNow() {
 }
 
 void HttpServer::MaybeClosed() {
-  if (!closing_ || closed_ || !connections_.empty()) return;
+  if (!closing_ || !connections_.empty()) return;
+  if (closed_ && !on_closed_) return;
   closed_ = true;
   if (on_closed_) {
     auto done = std::move(on_closed_);
