@@ -195,7 +195,7 @@ export class PythonHandler extends EventEmitter {
    * exception or a return before accepting answers 500. Invalid handshakes get 400.
    */
   upgradeListener (): (req: IncomingMessage, socket: Duplex, head: Buffer) => void
-  /** Installs `listener()` (on `'request'`) and `upgradeListener()` (on `'upgrade'`); returns `server`. */
+  /** Installs `listener()` (on `'request'` and `'checkContinue'`) and `upgradeListener()` (on `'upgrade'`); returns `server`. */
   attach<S extends Server> (server: S): S
   /**
    * A node:http server already serving this handler (requests and WebSockets) with the CLI's

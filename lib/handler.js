@@ -146,6 +146,7 @@ class PythonHandler extends EventEmitter {
   attach (server) {
     if (!server || typeof server.on !== 'function') throw new TypeError('node-asgi: attach() expects a node:http or node:https server')
     server.on('request', this.listener())
+    server.on('checkContinue', this.listener()) // 100 Continue on the app's first receive()
     server.on('upgrade', this.upgradeListener())
     return server
   }
