@@ -8,11 +8,17 @@
 // writes pre-built frames (ws_raw_load.js, for the same reason). Results: a table per workload on
 // stdout, and JSON + Markdown under bench/results/ (or --results DIR).
 //
-//   npm run bench -- [--only hello,fastapi,ws1,ws10,idle,floor,inprocess1,inprocess100] [--duration 10]
-//                    [--connections 50] [--rounds 3] [--warmup 2] [--ws-client frames|ws]
-//                    [--results bench/results]
+// node-asgi runs two ways (bench/serve.js, not the CLI): on the native HTTP/1.1 + WebSocket server
+// (`handler.listen()`, C++ on Node's libuv loop, no JS per request: the "native" rows) and on the
+// node:http path (`handler.createServer()`: the "node:http path" rows), each on asyncio and uvloop.
+// After the tables, a "targets" section computes the ratios the native server's targets name.
+//
+//   npm run bench -- [--only hello,fastapi,ws1,ws10,idle,idle10k,floor,inprocess1,inprocess100]
+//                    [--duration 10] [--connections 50] [--rounds 3] [--warmup 2]
+//                    [--ws-client frames|ws] [--results bench/results]
 const { spawn, execFileSync } = require('node:child_process')
 const fs = require('node:fs')
+const net = require('node:net')
 const path = require('node:path')
 const { parseArgs } = require('node:util')
 const { freePort, waitForPort } = require('./ports')
@@ -60,8 +66,25 @@ const WS_CLIENTS = { frames: 'ws_raw_load.js', ws: 'ws_load.js' }
 const WS_CLIENT = WS_CLIENTS[flags['ws-client']]
 if (WS_CLIENT === undefined) usageError(`--ws-client must be one of ${Object.keys(WS_CLIENTS).join(', ')}, got '${flags['ws-client']}'`)
 
-function nodeAsgi (app, loop = 'asyncio') {
-  return (port) => [process.execPath, [path.join(ROOT, 'bin/node-asgi.js'), app, '--app-dir', APPS, '--port', String(port), '--no-access-log', '--log-level', 'warning', '--loop', loop]]
+// node-asgi serving `app` through bench/serve.js: http 'node' (handler.createServer(), the
+// node:http path the CLI serves with, minus its access log) or 'native' (handler.listen()).
+function nodeAsgi (app, loop = 'asyncio', http = 'node', extra = []) {
+  return (port) => [process.execPath, [path.join(__dirname, 'serve.js'), app, String(port), '--app-dir', APPS, '--loop', loop, '--http', http, ...extra]]
+}
+// The row labels, shared by the tables and the targets.
+const BARE = 'bare node:http'
+const NODE_PATH = 'node-asgi (node:http path)'
+const NODE_PATH_UV = 'node-asgi uvloop (node:http path)'
+const NATIVE = 'node-asgi native'
+const NATIVE_UV = 'node-asgi native uvloop'
+/** The four node-asgi rows for `app`: node:http path and native, asyncio and uvloop. */
+function nodeAsgiRows (app) {
+  return {
+    [NODE_PATH]: nodeAsgi(app),
+    [NODE_PATH_UV]: nodeAsgi(app, 'uvloop'),
+    [NATIVE]: nodeAsgi(app, 'asyncio', 'native'),
+    [NATIVE_UV]: nodeAsgi(app, 'uvloop', 'native')
+  }
 }
 function uvicorn (app, python = () => PYTHON) {
   return (port) => [python(), ['-m', 'uvicorn', app, '--app-dir', APPS, '--port', String(port), '--loop', 'uvloop', '--http', 'httptools', '--ws', 'websockets', '--no-access-log', '--log-level', 'warning']]
@@ -114,10 +137,10 @@ const WORKLOADS = {
     title: 'raw ASGI hello (HTTP/1.1 keep-alive)',
     load: 'wrk',
     url: '/',
+    ratios: ['uvicorn', BARE],
     servers: {
-      'node:http': (port) => [process.execPath, [path.join(__dirname, 'node_hello.js'), String(port)]],
-      'node-asgi': nodeAsgi('bench_apps:hello'),
-      'node-asgi uvloop': nodeAsgi('bench_apps:hello', 'uvloop'),
+      [BARE]: (port) => [process.execPath, [path.join(__dirname, 'node_hello.js'), String(port)]],
+      ...nodeAsgiRows('bench_apps:hello'),
       uvicorn: uvicorn('bench_apps:hello'),
       '@platformatic/python-node': platformatic('bench_apps:hello')
     }
@@ -128,8 +151,7 @@ const WORKLOADS = {
     url: '/items/42?q=bench',
     ratios: ['uvicorn', `uvicorn on ${SHARED_LIB}`],
     servers: {
-      'node-asgi': nodeAsgi('bench_apps:fastapi_app'),
-      'node-asgi uvloop': nodeAsgi('bench_apps:fastapi_app', 'uvloop'),
+      ...nodeAsgiRows('bench_apps:fastapi_app'),
       uvicorn: uvicorn('bench_apps:fastapi_app'),
       [`uvicorn on ${SHARED_LIB}`]: uvicorn('bench_apps:fastapi_app', pythonOnSharedLib),
       '@platformatic/python-node': platformatic('bench_apps:fastapi_app')
@@ -139,20 +161,34 @@ const WORKLOADS = {
     title: 'WebSocket echo, 1 connection, 64 messages in flight (messages/s)',
     load: 'ws',
     ws: { connections: 1, window: 64 },
-    servers: { 'node-asgi': nodeAsgi('bench_apps:ws_echo'), 'node-asgi uvloop': nodeAsgi('bench_apps:ws_echo', 'uvloop'), uvicorn: uvicorn('bench_apps:ws_echo') }
+    ratios: ['uvicorn'],
+    servers: { ...nodeAsgiRows('bench_apps:ws_echo'), uvicorn: uvicorn('bench_apps:ws_echo') }
   },
   ws10: {
     title: 'WebSocket echo, 10 connections, 64 messages in flight each (messages/s)',
     load: 'ws',
     ws: { connections: 10, window: 64 },
-    servers: { 'node-asgi': nodeAsgi('bench_apps:ws_echo'), 'node-asgi uvloop': nodeAsgi('bench_apps:ws_echo', 'uvloop'), uvicorn: uvicorn('bench_apps:ws_echo') }
+    ratios: ['uvicorn'],
+    servers: { ...nodeAsgiRows('bench_apps:ws_echo'), uvicorn: uvicorn('bench_apps:ws_echo') }
   },
   idle: {
     title: 'idle after a burst of hello requests: CPU and wakeups per second with no load',
     load: 'idle',
     url: '/',
     columns: 'idle',
-    servers: { 'node-asgi': nodeAsgi('bench_apps:hello'), 'node-asgi uvloop': nodeAsgi('bench_apps:hello', 'uvloop'), uvicorn: uvicorn('bench_apps:hello') }
+    servers: { ...nodeAsgiRows('bench_apps:hello'), uvicorn: uvicorn('bench_apps:hello') }
+  },
+  idle10k: {
+    title: 'hello with 10,000 idle keep-alive connections open (one request each): server RSS',
+    load: 'connections',
+    columns: 'connections',
+    connections: 10000,
+    rounds: 1, // one pass per server: opening and closing 10k connections is the measurement
+    servers: {
+      // keep-alive timeout far above the time it takes to open them all
+      [NATIVE]: nodeAsgi('bench_apps:hello', 'asyncio', 'native', ['--timeout-keep-alive', '600']),
+      [NODE_PATH]: nodeAsgi('bench_apps:hello', 'asyncio', 'node', ['--timeout-keep-alive', '600'])
+    }
   },
   floor: {
     title: 'FastAPI JSON route alone, no server: calls/s on one asyncio thread (the ceiling for one loop thread)',
@@ -222,7 +258,8 @@ function parseWrk (text) {
   return { rps, p50: pct(50), p99: pct(99), errors: errors || null }
 }
 
-async function measureServer (workload, command) {
+/** Runs `command` (a server) on a free port, calls `fn(port, child)` once it listens, then kills it. */
+async function withServer (command, fn) {
   const port = await freePort()
   const [cmd, args] = command(port)
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: ROOT })
@@ -230,9 +267,22 @@ async function measureServer (workload, command) {
   child.stderr.on('data', (d) => { stderr += d })
   try {
     await waitForPort(port, child)
+    return await fn(port, child)
+  } catch (err) {
+    const reason = stderr.trim().split('\n').pop()
+    throw new Error(reason ? `${err.message}: ${reason}` : err.message)
+  } finally {
+    child.kill('SIGKILL')
+    await new Promise((resolve) => child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve))
+  }
+}
+
+function measureServer (workload, command) {
+  return withServer(command, async (port, child) => {
     const url = `http://127.0.0.1:${port}${workload.url || '/'}`
     const wsUrl = `ws://127.0.0.1:${port}/`
-    const wrk = (seconds) => run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url]).then(parseWrk)
+    // wrk takes whole seconds (-d0.5s exits 1); --latency prints the percentiles parseWrk reads
+    const wrk = (seconds) => run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency', url]).then(parseWrk)
     const loads = {
       wrk,
       ws: (seconds) => run(process.execPath, [path.join(__dirname, WS_CLIENT), wsUrl, String(workload.ws.connections), String(workload.ws.window), String(seconds)]).then(JSON.parse),
@@ -247,13 +297,123 @@ async function measureServer (workload, command) {
     const elapsed = (Date.now() - t0) / 1000
     const after = procStats(child.pid)
     return { ...result, cpu: (after.cpu - before.cpu) / elapsed, rss: after.hwm, wakeups: (after.wakeups - before.wakeups) / elapsed }
-  } catch (err) {
-    const reason = stderr.trim().split('\n').pop()
-    throw new Error(reason ? `${err.message}: ${reason}` : err.message)
-  } finally {
-    child.kill('SIGKILL')
-    await new Promise((resolve) => child.exitCode !== null ? resolve() : child.once('exit', resolve))
-  }
+  })
+}
+
+// idle10k: many idle keep-alive connections, each after one request, and what they cost the server
+// in resident memory. The bench process holds the client ends, so both it and the server need a
+// descriptor per connection: the count is scaled down to the open-files limit when that is lower.
+const CONNECTION_BATCH = 250 // connects in flight at once (under node:http's default backlog of 511)
+const CONNECTIONS_BUDGET_MS = 25000 // per server, to open them all
+const HELLO_RESPONSE_END = 'Hello, world!'
+
+function openFilesLimit () {
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'))
+  return !m || m[1] === 'unlimited' ? Infinity : Number(m[1])
+}
+function vmRss (pid) {
+  return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024
+}
+function openFds (pid) {
+  try { return fs.readdirSync(`/proc/${pid}/fd`).length } catch { return NaN }
+}
+
+/** A keep-alive connection that has been served one hello; `socket.closedEarly` if the server closes it. */
+function helloConnection (port, timeoutMs = 10000) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1')
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no response within ${timeoutMs} ms`)) }, timeoutMs)
+    socket.once('error', (err) => { clearTimeout(timer); reject(err) })
+    socket.once('connect', () => socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'))
+    let text = ''
+    const onData = (chunk) => {
+      text += chunk.toString('latin1')
+      if (!text.endsWith(HELLO_RESPONSE_END)) return
+      clearTimeout(timer)
+      socket.off('data', onData)
+      if (!text.startsWith('HTTP/1.1 200')) return reject(new Error(`unexpected response: ${text.split('\r\n')[0]}`))
+      socket.removeAllListeners('error')
+      socket.on('error', () => {})
+      socket.once('close', () => { socket.closedEarly = true })
+      resolve(socket)
+    }
+    socket.on('data', onData)
+  })
+}
+
+/** One more request on `socket` (already served once): resolves to the time it took in ms. */
+function requestOn (socket, timeoutMs = 10000) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint()
+    let text = ''
+    const timer = setTimeout(() => { socket.off('data', onData); reject(new Error(`no response within ${timeoutMs} ms`)) }, timeoutMs)
+    const onData = (chunk) => {
+      text += chunk.toString('latin1')
+      if (!text.endsWith(HELLO_RESPONSE_END)) return
+      clearTimeout(timer)
+      socket.off('data', onData)
+      if (!text.startsWith('HTTP/1.1 200')) return reject(new Error(`unexpected response: ${text.split('\r\n')[0]}`))
+      resolve(Number(process.hrtime.bigint() - t0) / 1e6)
+    }
+    socket.on('data', onData)
+    socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+  })
+}
+
+function measureConnections (workload, command) {
+  const limit = openFilesLimit()
+  const wanted = workload.connections
+  const count = Math.max(1, Math.min(wanted, limit - 256)) // leave room for the processes' own descriptors
+  return withServer(command, async (port, child) => {
+    const sockets = []
+    try {
+      const fresh = await helloConnection(port) // warm the server up, and the baseline
+      fresh.destroy()
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const rssBefore = vmRss(child.pid)
+      const fdsBefore = openFds(child.pid)
+      const t0 = Date.now()
+      while (sockets.length < count) {
+        if (Date.now() - t0 > CONNECTIONS_BUDGET_MS) throw new Error(`opened only ${sockets.length} of ${count} connections in ${CONNECTIONS_BUDGET_MS / 1000} s`)
+        const batch = Math.min(CONNECTION_BATCH, count - sockets.length)
+        sockets.push(...await Promise.all(Array.from({ length: batch }, () => helloConnection(port))))
+      }
+      const openSeconds = (Date.now() - t0) / 1000
+      await new Promise((resolve) => setTimeout(resolve, 1000)) // let the server settle
+      const samples = []
+      for (let i = 0; i < 3; i++) {
+        samples.push(vmRss(child.pid))
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      const rssOpen = median(samples)
+      const fdsOpen = openFds(child.pid)
+      // still serving with them all open: a new connection, and a request on the oldest idle one
+      const t1 = process.hrtime.bigint()
+      const extra = await helloConnection(port)
+      const newMs = Number(process.hrtime.bigint() - t1) / 1e6
+      extra.destroy()
+      const idleMs = await requestOn(sockets[0])
+      const closedEarly = sockets.filter((s) => s.closedEarly).length
+      return {
+        connections: count,
+        wanted,
+        openFilesLimit: limit,
+        rssBefore,
+        rss: rssOpen,
+        perConnection: (rssOpen - rssBefore) / count,
+        fdsBefore,
+        fdsOpen,
+        openSeconds,
+        newMs,
+        idleMs,
+        closedEarly,
+        rps: NaN,
+        cpu: NaN
+      }
+    } finally {
+      for (const s of sockets) s.destroy()
+    }
+  })
 }
 
 async function measureFloor (workload, where) {
@@ -289,9 +449,24 @@ function idleTable (name, workload, rows) {
   return lines.join('\n')
 }
 
+function connectionsTable (name, workload, rows) {
+  const lines = [`### ${name}: ${workload.title}`, '',
+    '| server | connections | RSS before MiB | RSS with them open MiB | KiB per connection | open fds | s to open | new request ms | request on an idle one ms | closed by the server |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+  for (const r of rows) {
+    lines.push(r.skipped
+      ? `| ${r.server} | ${r.skipped} | | | | | | | | |`
+      : `| ${r.server} | ${fmt(r.connections)} | ${fmt(r.rssBefore / 1048576, 1)} | ${fmt(r.rss / 1048576, 1)} | ${fmt(r.perConnection / 1024, 2)} | ${fmt(r.fdsOpen)} | ${fmt(r.openSeconds, 1)} | ${fmt(r.newMs, 2)} | ${fmt(r.idleMs, 2)} | ${fmt(r.closedEarly)} |`)
+  }
+  const scaled = rows.find((r) => r.connections < r.wanted)
+  if (scaled) lines.push('', `Note: ${fmt(scaled.connections)} connections instead of ${fmt(scaled.wanted)}: the open-files limit is ${fmt(scaled.openFilesLimit)} (the bench process holds the client ends, the server the others; raise it with \`ulimit -n\`).`)
+  return lines.join('\n')
+}
+
 function table (name, workload, rows) {
   if (workload.columns === 'idle') return idleTable(name, workload, rows)
-  const refs = (workload.ratios || ['uvicorn', 'node:http']).map((server) => [server, rows.find((r) => r.server === server)?.rps])
+  if (workload.columns === 'connections') return connectionsTable(name, workload, rows)
+  const refs = (workload.ratios || ['uvicorn', BARE]).map((server) => [server, rows.find((r) => r.server === server)?.rps])
   const lines = [
     `### ${name}: ${workload.title}`,
     '',
@@ -309,6 +484,51 @@ function table (name, workload, rows) {
   return lines.join('\n')
 }
 
+// The native server's targets, as ratios between rows of this run (a check whose rows did not
+// run or failed is left out).
+const TARGETS = [
+  ...[NATIVE, NATIVE_UV].flatMap((server) => [
+    { check: `hello: ${server} ÷ uvicorn, req/s`, a: ['hello', server], b: ['hello', 'uvicorn'], min: 2.0 },
+    { check: `hello: ${server} ÷ ${BARE}, req/s`, a: ['hello', server], b: ['hello', BARE], min: 1.5 }
+  ]),
+  ...[NODE_PATH, NODE_PATH_UV].map((server) =>
+    ({ check: `hello: ${server} ÷ ${BARE}, req/s`, a: ['hello', server], b: ['hello', BARE], min: 0.85 })),
+  { check: `fastapi: ${NATIVE} ÷ uvicorn, req/s`, a: ['fastapi', NATIVE], b: ['fastapi', 'uvicorn'], min: 1.4 },
+  { check: `fastapi: ${NATIVE_UV} ÷ uvicorn, req/s (informative: the target names asyncio)`, a: ['fastapi', NATIVE_UV], b: ['fastapi', 'uvicorn'], min: 1.4 },
+  // the floor's embedded row runs the route on node-asgi's asyncio loop thread: the same loop as NATIVE
+  { check: `fastapi: ${NATIVE} req/s ÷ floor's embedded asyncio calls/s`, a: ['fastapi', NATIVE], b: ['floor', `node-asgi (embedded ${SHARED_LIB})`], min: 0.95 },
+  ...['ws1', 'ws10'].flatMap((w) => [NATIVE, NATIVE_UV].map((server) =>
+    ({ check: `${w}: ${server} ÷ uvicorn, messages/s`, a: [w, server], b: [w, 'uvicorn'], min: 2.5 }))),
+  ...['hello', 'fastapi'].flatMap((w) => [NATIVE, NATIVE_UV].map((server) =>
+    ({ check: `${w}: ${server} p99 ÷ uvicorn p99 (lower is better)`, a: [w, server], b: [w, 'uvicorn'], key: 'p99', max: 1.0, unit: 'ms', digits: 2 }))),
+  { check: `idle10k: ${NATIVE} RSS ÷ ${NODE_PATH} RSS, connections open (lower is better)`, a: ['idle10k', NATIVE], b: ['idle10k', NODE_PATH], key: 'rss', max: 1.0, strict: true, unit: 'MiB', scale: 1 / 1048576, digits: 1 }
+]
+
+function evaluateTargets (results) {
+  const row = ([workload, server]) => results[workload]?.rows.find((r) => r.server === server && !r.skipped)
+  const out = []
+  for (const t of TARGETS) {
+    const key = t.key ?? 'rps'
+    const a = row(t.a)?.[key]
+    const b = row(t.b)?.[key]
+    if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) continue
+    const value = a / b
+    const met = t.min !== undefined ? value >= t.min : (t.strict ? value < t.max : value <= t.max)
+    const target = t.min !== undefined ? `≥ ${t.min.toFixed(2)}×` : `${t.strict ? '<' : '≤'} ${t.max.toFixed(2)}×`
+    const scale = t.scale ?? 1
+    const unit = t.unit ? ` ${t.unit}` : '/s'
+    const detail = `${fmt(a * scale, t.digits ?? 0)}${unit} vs ${fmt(b * scale, t.digits ?? 0)}${unit}`
+    out.push({ check: t.check, value: Number(value.toFixed(4)), target, met, detail })
+  }
+  return out
+}
+
+function targetsTable (targets) {
+  const lines = ['### targets: the native server\'s, as ratios within this run', '', '| check | ratio | measured | target | met |', '| --- | ---: | --- | --- | --- |']
+  for (const t of targets) lines.push(`| ${t.check} | ${fmt(t.value, 2)}× | ${t.detail} | ${t.target} | ${t.met ? 'yes' : '**no**'} |`)
+  return lines.join('\n')
+}
+
 async function main () {
   const names = flags.only ? flags.only.split(',') : Object.keys(WORKLOADS)
   for (const n of names) if (!WORKLOADS[n]) usageError(`--only: unknown workload '${n}' (choose from ${Object.keys(WORKLOADS).join(', ')})`)
@@ -316,23 +536,28 @@ async function main () {
     if (err.code === 'ENOENT' && names.some((n) => ['wrk', 'idle'].includes(WORKLOADS[n].load))) throw new Error('wrk is not installed (apt-get install wrk, or run `bash scripts/setup.sh --bench`)')
   }
   const started = new Date()
+  // other work on the machine skews a run: the load average before and after says how much there was
+  const loadBefore = require('node:os').loadavg()
   const results = {}
   const sections = []
   for (const name of names) {
     const workload = WORKLOADS[name]
     const servers = Object.entries(workload.servers)
     const samples = Object.fromEntries(servers.map(([s]) => [s, []]))
-    for (let round = 0; round < ROUNDS; round++) {
+    const rounds = Math.min(ROUNDS, workload.rounds ?? ROUNDS)
+    for (let round = 0; round < rounds; round++) {
       // rotate the order each round so that drift does not always favour the same server
       const order = servers.map((_, i) => servers[(i + round) % servers.length])
       for (const [server, command] of order) {
         if (command === null) continue
-        process.stderr.write(`${name} round ${round + 1}/${ROUNDS}: ${server} ... `)
+        process.stderr.write(`${name} round ${round + 1}/${rounds}: ${server} ... `)
         try {
-          const measure = { inprocess: measureInProcess, floor: measureFloor }[workload.load] ?? measureServer
+          const measure = { inprocess: measureInProcess, floor: measureFloor, connections: measureConnections }[workload.load] ?? measureServer
           const r = await measure(workload, command)
           samples[server].push(r)
-          process.stderr.write(workload.load === 'idle' ? `${fmt(r.cpu, 4)} cores\n` : `${fmt(r.rps)}/s\n`)
+          process.stderr.write(workload.load === 'idle'
+            ? `${fmt(r.cpu, 4)} cores\n`
+            : workload.load === 'connections' ? `${fmt(r.connections)} open, RSS ${fmt(r.rss / 1048576, 1)} MiB\n` : `${fmt(r.rps)}/s\n`)
         } catch (err) {
           samples[server].push({ error: err.message })
           process.stderr.write(`failed: ${err.message.split('\n')[0]}\n`)
@@ -343,28 +568,30 @@ async function main () {
       if (command === null) return { server, skipped: 'not installed: skipped' }
       const ok = samples[server].filter((s) => !s.error)
       if (ok.length === 0) return { server, skipped: `failed: ${samples[server][0]?.error.split('\n')[0]}` }
-      return {
-        server,
-        rounds: ok.length,
-        rps: median(ok.map((s) => s.rps)),
-        p50: median(ok.map((s) => s.p50)),
-        p99: median(ok.map((s) => s.p99)),
-        rss: median(ok.map((s) => s.rss)),
-        cpu: median(ok.map((s) => s.cpu)),
-        wakeups: median(ok.map((s) => s.wakeups)),
-        errors: ok.map((s) => s.errors).filter(Boolean)
-      }
+      const row = { server, rounds: ok.length }
+      // the median of every number the rounds measured (rps, p50, p99, rss, cpu, wakeups...)
+      const keys = new Set(['rps', 'p50', 'p99', 'rss', 'cpu', 'wakeups'])
+      for (const s of ok) for (const [k, v] of Object.entries(s)) if (typeof v === 'number') keys.add(k)
+      for (const k of keys) row[k] = median(ok.map((s) => s[k]))
+      row.errors = ok.map((s) => s.errors).filter(Boolean)
+      return row
     })
     results[name] = { title: workload.title, rows }
     const section = table(name, workload, rows)
     sections.push(section)
     process.stdout.write(`\n${section}\n\n`)
   }
-  const meta = { date: started.toISOString(), duration: DURATION, connections: CONNECTIONS, rounds: ROUNDS, node: process.version, cpus: require('node:os').cpus().length }
+  const targets = evaluateTargets(results)
+  if (targets.length > 0) {
+    const section = targetsTable(targets)
+    sections.push(section)
+    process.stdout.write(`\n${section}\n\n`)
+  }
+  const meta = { date: started.toISOString(), duration: DURATION, connections: CONNECTIONS, rounds: ROUNDS, node: process.version, cpus: require('node:os').cpus().length, loadavgBefore: loadBefore, loadavgAfter: require('node:os').loadavg() }
   fs.mkdirSync(RESULTS, { recursive: true })
   const stamp = started.toISOString().replace(/[:.]/g, '-')
-  fs.writeFileSync(path.join(RESULTS, `${stamp}.json`), JSON.stringify({ meta, results }, null, 2) + '\n')
-  const md = `# node-asgi benchmark, ${meta.date}\n\n${DURATION} s per measurement, ${CONNECTIONS} connections (wrk -t1), median of ${ROUNDS} rounds, ${meta.cpus} cores, Node ${meta.node}. Ratios are within this run.\n\n${sections.join('\n\n')}\n`
+  fs.writeFileSync(path.join(RESULTS, `${stamp}.json`), JSON.stringify({ meta, results, targets }, null, 2) + '\n')
+  const md = `# node-asgi benchmark, ${meta.date}\n\n${DURATION} s per measurement, ${CONNECTIONS} connections (wrk -t1), median of ${ROUNDS} rounds, ${meta.cpus} cores, Node ${meta.node}, load average ${meta.loadavgBefore[0].toFixed(2)} before and ${meta.loadavgAfter[0].toFixed(2)} after. Ratios are within this run.\n\n${sections.join('\n\n')}\n`
   fs.writeFileSync(path.join(RESULTS, `${stamp}.md`), md)
   fs.writeFileSync(path.join(RESULTS, 'latest.md'), md)
   process.stderr.write(`results: ${path.relative(process.cwd(), path.join(RESULTS, stamp)) || '.'}.{json,md}\n`)
