@@ -66,6 +66,14 @@ test('a CR/LF in a header value: send() raises an error about the header', async
   await stillServing()
 })
 
+test('a Content-Length that is not a number: send() raises ValueError quoting it (uvicorn: int() raises)', async () => {
+  const text = await raised('/bad-content-length')
+  assert.match(text, /^ValueError: /)
+  assert.match(text, /content-length/)
+  assert.match(text, /12abc/)
+  await stillServing()
+})
+
 test('a message that is not a dict: TypeError naming dict and the type received', async () => {
   const text = await raised('/not-dict')
   assert.match(text, /^TypeError: /)

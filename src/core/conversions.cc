@@ -1,6 +1,8 @@
 // Header, target and ASGI message conversions (see conversions.h).
 #include "conversions.h"
 
+#include <strings.h>
+
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -205,6 +207,15 @@ void ParseResponseStart(py::handle message, int* status, Headers* headers, const
   *status = static_cast<int>(value);
   PyObject* headers_obj = Field(message, Key::kHeaders);
   if (headers_obj != nullptr && headers_obj != Py_None) ParseHeaders(headers_obj, message_type, headers);
+  // A Content-Length the server cannot frame by is the app's error (uvicorn: int() raises).
+  for (const auto& [name, value] : *headers) {
+    if (name.size() != 14 || strncasecmp(name.data(), "content-length", 14) != 0) continue;
+    bool digits = !value.empty() && value.size() <= 18;
+    for (char c : value) digits = digits && c >= '0' && c <= '9';
+    if (!digits)
+      throw py::value_error(std::string("ASGI '") + message_type + "' message has an invalid content-length header: '" +
+                            value + "'");
+  }
 }
 
 bool ParseResponseBody(py::handle message, std::string* body, const char* message_type) {

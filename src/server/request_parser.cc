@@ -92,8 +92,10 @@ int RequestParser::OnHeadersComplete(llhttp_t* p) {
   request.upgrade = p->upgrade != 0 && IsWebSocketUpgrade(head.headers);
   if (!request.upgrade) p->upgrade = 0;
   int hosts = 0;
-  for (const auto& [name, value] : head.headers) {
+  for (auto& [name, value] : head.headers) {
     if (name.empty()) return self->Fail(400, "Empty header name");
+    // llhttp drops the whitespace before a value, not after it (RFC 9112 §5: neither is part of it)
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
     if (EqualsNoCase(name, "host", 4)) ++hosts;
     if (EqualsNoCase(name, "expect", 6) && EqualsNoCase(value, "100-continue", 12)) request.expect_continue = true;
   }

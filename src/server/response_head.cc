@@ -182,6 +182,8 @@ ResponsePlan AppendResponseHead(std::string* out, int status, const Headers& hea
   if (!has_date && !date.empty()) AppendHeader(out, "date", date);
   if (!has_server && !server_header.empty()) AppendHeader(out, "server", server_header);
   for (const auto& [name, value] : headers) {
+    uint64_t ignored;
+    if (name.size() == 14 && NameIs(name, "content-length", 14) && !ParseLength(value, &ignored)) continue;
     out->append(name);
     out->append(": ");
     out->append(value);
