@@ -253,6 +253,7 @@ class PythonHandler extends EventEmitter {
     this.#state = State.CLOSING
     this.#rejectWaiting(new Error('node-asgi: the handler is closing'))
     if (previous === State.NEW || previous === State.FAILED || this.#native === null) {
+      for (const server of this.#servers) server.close() // a failed handler's servers answer 503 until now
       this.#state = State.CLOSED
       this.#closePromise = Promise.resolve()
       return this.#closePromise

@@ -282,6 +282,8 @@ int Connection::OnRequestHead(ParsedRequest&& parsed) {
     request->ws_deflate = handshake.deflate_params;
     request->ws_extensions_response = handshake.deflate_response;
   }
+  // The loop thread is gone (the app stopped it, or the handler closed): 503, as on node:http.
+  if (server_->router().loop_gone()) return 503;
   if (o.limit_concurrency >= 0 && static_cast<int64_t>(server_->in_flight()) >= o.limit_concurrency) return 503;
   if (o.max_request_body >= 0 && !parsed.chunked && parsed.content_length > static_cast<uint64_t>(o.max_request_body))
     return 413;

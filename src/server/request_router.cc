@@ -59,6 +59,7 @@ void RequestRouter::Route(std::vector<ToJs>& messages) {
 }
 
 void RequestRouter::LoopGone() {
+  loop_gone_ = true;
   std::vector<RequestTarget*> targets;
   for (auto& [id, target] : targets_) {
     if (std::find(targets.begin(), targets.end(), target) == targets.end()) targets.push_back(target);

@@ -50,6 +50,8 @@ class RequestRouter {
   void Route(std::vector<ToJs>& messages);
   // The loop thread ended: every native request is answered 503 or closed.
   void LoopGone();
+  // True once LoopGone() ran: new requests are answered 503 without reaching the loop.
+  bool loop_gone() const { return loop_gone_; }
   // A log line from a connection (level 10 debug .. 50 critical) for the handler's logger: it
   // joins the batch being routed, or the next one when no batch is being routed now.
   void Log(int level, std::string message);
@@ -58,6 +60,7 @@ class RequestRouter {
   uint64_t next_id_ = kFirstId;
   std::unordered_map<uint64_t, RequestTarget*> targets_;
   std::vector<BatchListener*> listeners_;
+  bool loop_gone_ = false;
   std::vector<ToJs> logs_;  // from Log(), handed to JS at the end of the next Route()
 };
 
