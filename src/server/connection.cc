@@ -289,9 +289,7 @@ int Connection::OnRequestHead(ParsedRequest&& parsed) {
     return 413;
   request->facts.head_method = head.method == "HEAD";
   request->facts.http10 = head.http_version == "1.0";
-  // After a non-WebSocket upgrade request (h2c...) served as plain HTTP, what follows on the
-  // connection may be the other protocol: it closes after the response (as node:http does).
-  request->keep_alive = parsed.keep_alive && !parsed.upgrade;
+  request->keep_alive = parsed.keep_alive && !request->websocket;
   request->has_body = parsed.has_body;
   request->body_complete = false;
   request->expect_continue = parsed.expect_continue && parsed.has_body;
