@@ -28,6 +28,13 @@ function main () {
     process.exit(1)
   }
   console.log(`node-asgi: embedding Python ${python.version} from ${python.executable} (libpython in ${python.libdir})`)
+  // The native server compiles Debian's llhttp C sources and uses zlib's headers.
+  for (const [file, pkg] of [['/usr/share/llhttp/llhttp.c', 'node-llhttp'], ['/usr/share/include/llhttp/llhttp.h', 'node-llhttp'], ['/usr/include/zlib.h', 'zlib1g-dev']]) {
+    if (!fs.existsSync(file)) {
+      console.error(`node-asgi: ${file} not found: install the Debian package ${pkg} (apt-get install ${pkg}; \`npm run setup\` installs everything node-asgi needs)`)
+      process.exit(1)
+    }
+  }
   if (!fs.existsSync(path.join(nodedir, 'include/node/node_api.h'))) {
     console.error(`node-asgi: Node headers not found in ${nodedir}/include/node (Debian/NodeSource: they ship with the nodejs package)`)
     process.exit(1)
