@@ -80,8 +80,15 @@ NativeHandler::~NativeHandler() { Detach(); }
 void NativeHandler::OnEnvCleanup(void* arg) {
   auto* cleanup = static_cast<EnvCleanup*>(arg);
   cleanup->bridge->SetJsWaker(nullptr);
-  cleanup->handler->cleanup_ = nullptr;
+  NativeHandler* handler = cleanup->handler;
+  handler->cleanup_ = nullptr;
   delete cleanup;
+  // The thread-safe function is finalized by the environment's teardown after this hook (it was
+  // created first), and the handler may be collected after that: release it while it is valid.
+  if (handler->tsfn_live_) {
+    handler->tsfn_live_ = false;
+    handler->tsfn_.Release();
+  }
 }
 
 // Stops talking to JS: the loop thread may still be running (it holds its own references) and
