@@ -52,11 +52,16 @@ bool ParseLength(const std::string& value, uint64_t* length) {
 const std::string& DateCache::Get(time_t now) {
   if (now != when_ || text_.empty()) {
     when_ = now;
+    // IMF-fixdate by hand: strftime's %a and %b follow LC_TIME, which an app may change
+    static const char kDays[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char kMonths[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     struct tm tm;
     gmtime_r(&now, &tm);
     char buffer[64];
-    size_t n = strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    text_.assign(buffer, n);
+    int n = snprintf(buffer, sizeof buffer, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday], tm.tm_mday,
+                     kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    text_.assign(buffer, static_cast<size_t>(n));
   }
   return text_;
 }
