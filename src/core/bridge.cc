@@ -80,6 +80,7 @@ std::vector<ToLoop> Bridge::TakeForLoop() {
 void Bridge::WakeJsLocked() {
   if (js_woken_ || to_js_.empty() || !js_waker_) return;
   js_woken_ = true;
+  done_since_wake_ = 0;
   js_waker_();
 }
 
@@ -91,8 +92,17 @@ void Bridge::PushToJs(ToJs&& message) {
 
 bool Bridge::QueueForJs(ToJs&& message) {
   std::lock_guard<std::mutex> lock(to_js_mutex_);
+  bool done = message.kind == ToJs::Kind::kRequestDone;
   to_js_.push_back(std::move(message));
-  if (js_woken_ || flush_pending_) return false;
+  if (js_woken_) return false;
+  // JS starts writing the finished responses while the loop thread makes the next ones. Only
+  // finished HTTP requests count: waking early for WebSocket messages split the batches that
+  // JS writes corked per connection (10-connection echo 500k → 380–455k msg/s).
+  if (done && ++done_since_wake_ >= kJsWakeResponses) {
+    WakeJsLocked();
+    return false;
+  }
+  if (flush_pending_) return false;
   flush_pending_ = true;
   return true;
 }

@@ -8,7 +8,8 @@
 // loop → JS: a queue under a mutex plus one "waker" (a Napi thread-safe function in the addon),
 // called at most once until the JS thread has drained the queue in one batch. The loop thread can
 // also queue without waking and wake once at the end of its loop iteration (QueueForJs/FlushToJs),
-// so that a burst of responses costs one wakeup.
+// so that a burst of responses costs one wakeup; a long burst wakes JS after kJsWakeResponses
+// finished requests, so that JS writes those while the loop thread makes the rest.
 // Neither side ever waits for the other: pushes take a short mutex, never the GIL, never JS.
 #pragma once
 
@@ -47,6 +48,9 @@ class Bridge {
   // Loop thread: queues without waking. Returns true when the caller must arrange one FlushToJs()
   // (the first message since the last flush that no pending wakeup will deliver).
   bool QueueForJs(ToJs&& message);
+  // HTTP requests finished (kRequestDone) in one batch after which the loop thread wakes JS at
+  // once rather than at the arranged flush, so that JS writes them while the next are made.
+  static constexpr size_t kJsWakeResponses = 16;
   // Loop thread: marks a FlushToJs() as arranged ahead of the messages it will carry, so that
   // QueueForJs() asks for no other. Returns false when one already is (nothing to arrange).
   bool ArrangeFlush();
@@ -72,6 +76,7 @@ class Bridge {
   std::function<void()> js_waker_;  // guarded by to_js_mutex_
   bool js_woken_ = false;           // guarded by to_js_mutex_: woken, and not drained since
   bool flush_pending_ = false;      // guarded by to_js_mutex_: a FlushToJs() is arranged
+  size_t done_since_wake_ = 0;      // guarded by to_js_mutex_: kRequestDone queued since JS was woken
 };
 
 }  // namespace node_asgi

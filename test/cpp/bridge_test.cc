@@ -283,6 +283,36 @@ TEST(Bridge, QueueForJsDoesNotWakeAndAsksForOneFlush) {
   EXPECT_TRUE(bridge.QueueForJs(ToJs(ToJs::Kind::kResponseStart, 2)));
 }
 
+TEST(Bridge, ManyFinishedRequestsWakeJsBeforeTheArrangedFlush) {
+  Bridge bridge;
+  int wakes = 0;
+  bridge.SetJsWaker([&wakes] { ++wakes; });
+  EXPECT_TRUE(bridge.QueueForJs(ToJs(ToJs::Kind::kResponseStart, 1)));  // a flush is arranged
+  for (uint64_t id = 1; id < Bridge::kJsWakeResponses; ++id) {
+    EXPECT_FALSE(bridge.QueueForJs(ToJs(ToJs::Kind::kRequestDone, id)));
+  }
+  EXPECT_EQ(wakes, 0) << "one response short of the batch";
+  EXPECT_FALSE(bridge.QueueForJs(ToJs(ToJs::Kind::kRequestDone, Bridge::kJsWakeResponses)));
+  EXPECT_EQ(wakes, 1) << "a full batch of finished requests wakes JS at once";
+  EXPECT_EQ(bridge.TakeForJs().size(), 1u + Bridge::kJsWakeResponses);
+  // What follows the drain still rides on the flush arranged at the start.
+  EXPECT_FALSE(bridge.QueueForJs(ToJs(ToJs::Kind::kRequestDone, 99)));
+  bridge.FlushToJs();
+  EXPECT_EQ(wakes, 2);
+  EXPECT_EQ(bridge.TakeForJs().size(), 1u);
+}
+
+TEST(Bridge, WebSocketMessagesNeverWakeJsBeforeTheArrangedFlush) {
+  Bridge bridge;
+  int wakes = 0;
+  bridge.SetJsWaker([&wakes] { ++wakes; });
+  EXPECT_TRUE(bridge.QueueForJs(ToJs(ToJs::Kind::kWsSend, 1)));
+  for (int i = 0; i < 1000; ++i) EXPECT_FALSE(bridge.QueueForJs(ToJs(ToJs::Kind::kWsSend, 1)));
+  EXPECT_EQ(wakes, 0) << "JS writes one corked batch per connection";
+  bridge.FlushToJs();
+  EXPECT_EQ(wakes, 1);
+}
+
 TEST(Bridge, ArrangeFlushAheadOfMessagesMeansTheyAskForNoOther) {
   Bridge bridge;
   int wakes = 0;
