@@ -1,10 +1,7 @@
 // One connection of the native server (see connection.h). JS thread (Node's loop) only.
 #include "connection.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <strings.h>
-
+#include "header_text.h"
 #include "http_server.h"
 #include "ws_handshake.h"
 
@@ -25,22 +22,7 @@ struct WriteReq {
   std::string data;
 };
 
-void PeerName(const sockaddr_storage& addr, std::string* host, int* port) {
-  char text[INET6_ADDRSTRLEN] = "";
-  if (addr.ss_family == AF_INET) {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
-    uv_ip4_name(a, text, sizeof text);
-    *port = ntohs(a->sin_port);
-  } else if (addr.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
-    uv_ip6_name(a, text, sizeof text);
-    *port = ntohs(a->sin6_port);
-  }
-  *host = text;
-}
-
 }  // namespace
-
 
 Connection::Connection(HttpServer* server)
     : server_(server),
@@ -67,9 +49,9 @@ bool Connection::Accept(uv_stream_t* listener) {
   uv_tcp_nodelay(&tcp_, 1);
   sockaddr_storage addr;
   int length = sizeof addr;
-  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) PeerName(addr, &client_host_, &client_port_);
+  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) AddressOf(addr, &client_host_, &client_port_);
   length = sizeof addr;
-  if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) PeerName(addr, &server_host_, &server_port_);
+  if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) AddressOf(addr, &server_host_, &server_port_);
   timer_kind_ = kTimerHead;
   StartTimer(server_->options().timeout_headers_ms);
   UpdateReading();
@@ -417,6 +399,13 @@ void Connection::OnEvent(ToJs& m) {
 
 void Connection::AckDrain(uint64_t id) { server_->Push(ToLoop(ToLoop::Kind::kHttpDrained, id)); }
 
+// The app waits in send() until what is queued for the socket falls to the high-water mark.
+void Connection::MaybeAckDrain() {
+  if (!drain_waiting_ || static_cast<int64_t>(write_queue_) > server_->options().response_high_water) return;
+  drain_waiting_ = false;
+  AckDrain(drain_id_);
+}
+
 void Connection::HttpEvent(ToJs& m) {
   Request* r = request_.get();
   switch (m.kind) {
@@ -561,11 +550,9 @@ void Connection::WsEvent(ToJs& m) {
         if (r->response_started || r->disconnected) break;
         // Closed before accepting: 403 (no body), like the node:http path.
         r->response_started = r->response_complete = true;
-        std::string head = "HTTP/1.1 403 Forbidden\r\n";
-        if (!server_->Date().empty()) head += "date: " + server_->Date() + "\r\n";
-        if (!server_->options().server_header.empty()) head += "server: " + server_->options().server_header + "\r\n";
-        head += "content-length: 0\r\nconnection: close\r\n\r\n";
-        out_.append(head);
+        RequestFacts facts;
+        facts.keep_alive = false;
+        AppendResponseHead(&out_, 403, {{"content-length", "0"}}, facts, server_->Date(), server_->options().server_header);
         Dirty();
         WsDisconnect(1006, "");
         EndAfterWrites();
@@ -678,8 +665,8 @@ void Connection::WsDenial(ToJs& m) {
   Headers headers;
   bool has_length = false;
   for (auto& [name, value] : r->denial_headers) {
-    if (strcasecmp(name.c_str(), "connection") == 0 || strcasecmp(name.c_str(), "transfer-encoding") == 0) continue;
-    if (strcasecmp(name.c_str(), "content-length") == 0) has_length = true;
+    if (EqualsNoCase(name, "connection") || EqualsNoCase(name, "transfer-encoding")) continue;
+    if (EqualsNoCase(name, "content-length")) has_length = true;
     headers.emplace_back(name, value);
   }
   if (!has_length) headers.emplace_back("content-length", std::to_string(r->denial_body.size()));
@@ -820,10 +807,7 @@ void Connection::Flush() {
     if (out_.capacity() > 64 * 1024) std::string().swap(out_);
     else out_.clear();
   }
-  if (drain_waiting_ && static_cast<int64_t>(write_queue_) <= server_->options().response_high_water) {
-    drain_waiting_ = false;
-    AckDrain(drain_id_);
-  }
+  MaybeAckDrain();
   MaybeEnd();
 }
 
@@ -837,10 +821,7 @@ void Connection::OnWrite(uv_write_t* req, int status) {
     self->Destroy();
     return;
   }
-  if (self->drain_waiting_ && static_cast<int64_t>(self->write_queue_) <= self->server_->options().response_high_water) {
-    self->drain_waiting_ = false;
-    self->AckDrain(self->drain_id_);
-  }
+  self->MaybeAckDrain();
   self->MaybeEnd();
 }
 

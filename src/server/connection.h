@@ -115,6 +115,7 @@ class Connection : public RequestTarget, public RequestParserSink, public WsFram
   void AbortResponse();
   void LogAccess();
   void AckDrain(uint64_t id);
+  void MaybeAckDrain();
 
   void WsEvent(ToJs& m);
   void WsAccept(ToJs& m);

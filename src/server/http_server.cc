@@ -1,6 +1,9 @@
 // The native server's listener, wakeups and batch flushing (see http_server.h). JS thread only.
 #include "http_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cstring>
 #include <ctime>
@@ -52,24 +55,30 @@ int HttpServer::Listen(const std::string& host, int port, int backlog, std::stri
   return 0;
 }
 
+const char* AddressOf(const sockaddr_storage& addr, std::string* host, int* port) {
+  char text[INET6_ADDRSTRLEN] = "";
+  const char* family = "";
+  if (addr.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+    uv_ip4_name(a, text, sizeof text);
+    *port = ntohs(a->sin_port);
+    family = "IPv4";
+  } else if (addr.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+    uv_ip6_name(a, text, sizeof text);
+    *port = ntohs(a->sin6_port);
+    family = "IPv6";
+  }
+  *host = text;
+  return family;
+}
+
 bool HttpServer::Address(std::string* host, int* port, std::string* family) const {
   if (listener_ == nullptr) return false;
   sockaddr_storage addr;
   int length = sizeof addr;
   if (uv_tcp_getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &length) != 0) return false;
-  char text[64] = "";
-  if (addr.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
-    uv_ip6_name(a, text, sizeof text);
-    *port = ntohs(a->sin6_port);
-    *family = "IPv6";
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&addr);
-    uv_ip4_name(a, text, sizeof text);
-    *port = ntohs(a->sin_port);
-    *family = "IPv4";
-  }
-  *host = text;
+  *family = AddressOf(addr, host, port);
   return true;
 }
 

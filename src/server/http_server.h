@@ -20,6 +20,9 @@ namespace node_asgi::server {
 
 class Connection;
 
+// An IPv4/IPv6 socket address as text and port; returns "IPv4", "IPv6", or "" for another family.
+const char* AddressOf(const sockaddr_storage& addr, std::string* host, int* port);
+
 struct ServerOptions {
   std::string root_path;
   std::string server_header = "node-asgi";  // "" sends none

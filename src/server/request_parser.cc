@@ -1,8 +1,7 @@
 // llhttp glue (see request_parser.h).
 #include "request_parser.h"
 
-#include <strings.h>
-
+#include "header_text.h"
 #include "ws_handshake.h"
 
 namespace node_asgi::server {
@@ -11,9 +10,6 @@ namespace {
 
 RequestParser* Self(llhttp_t* p) { return static_cast<RequestParser*>(p->data); }
 
-bool EqualsNoCase(const std::string& a, const char* b, size_t n) {
-  return a.size() == n && strncasecmp(a.data(), b, n) == 0;
-}
 
 }  // namespace
 
@@ -96,8 +92,8 @@ int RequestParser::OnHeadersComplete(llhttp_t* p) {
     if (name.empty()) return self->Fail(400, "Empty header name");
     // llhttp drops the whitespace before a value, not after it (RFC 9112 §5: neither is part of it)
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
-    if (EqualsNoCase(name, "host", 4)) ++hosts;
-    if (EqualsNoCase(name, "expect", 6) && EqualsNoCase(value, "100-continue", 12)) request.expect_continue = true;
+    if (EqualsNoCase(name, "host")) ++hosts;
+    if (EqualsNoCase(name, "expect") && EqualsNoCase(value, "100-continue")) request.expect_continue = true;
   }
   // RFC 9112 §3.2: an HTTP/1.1 request without Host, or any with several, gets 400.
   if (hosts > 1 || (hosts == 0 && p->http_minor == 1)) return self->Fail(400, "Missing or repeated Host header");

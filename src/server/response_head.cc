@@ -1,33 +1,14 @@
 // HTTP/1.1 response serialisation (see response_head.h).
 #include "response_head.h"
 
-#include <strings.h>
+#include "header_text.h"
+
 
 #include <cstdio>
-#include <cstring>
 
 namespace node_asgi::server {
 
 namespace {
-
-bool NameIs(const std::string& name, const char* lower, size_t n) {
-  return name.size() == n && strncasecmp(name.data(), lower, n) == 0;
-}
-
-bool ContainsToken(const std::string& value, const char* token) {
-  // comma-separated, case-insensitive
-  size_t n = strlen(token);
-  size_t i = 0;
-  while (i < value.size()) {
-    while (i < value.size() && (value[i] == ' ' || value[i] == '\t' || value[i] == ',')) ++i;
-    size_t start = i;
-    while (i < value.size() && value[i] != ',') ++i;
-    size_t end = i;
-    while (end > start && (value[end - 1] == ' ' || value[end - 1] == '\t')) --end;
-    if (end - start == n && strncasecmp(value.data() + start, token, n) == 0) return true;
-  }
-  return false;
-}
 
 void AppendHeader(std::string* out, const char* name, const std::string& value) {
   out->append(name);
@@ -150,19 +131,19 @@ ResponsePlan AppendResponseHead(std::string* out, int status, const Headers& hea
   uint64_t length = 0;
   for (const auto& [name, value] : headers) {
     switch (name.size()) {
-      case 4: has_date = has_date || NameIs(name, "date", 4); break;
-      case 6: has_server = has_server || NameIs(name, "server", 6); break;
+      case 4: has_date = has_date || EqualsNoCase(name, "date"); break;
+      case 6: has_server = has_server || EqualsNoCase(name, "server"); break;
       case 10:
-        if (NameIs(name, "connection", 10)) {
+        if (EqualsNoCase(name, "connection")) {
           has_connection = true;
-          if (ContainsToken(value, "close")) plan.keep_alive = false;
+          if (HasToken(value, "close")) plan.keep_alive = false;
         }
         break;
       case 14:
-        if (!has_length && NameIs(name, "content-length", 14) && ParseLength(value, &length)) has_length = true;
+        if (!has_length && EqualsNoCase(name, "content-length") && ParseLength(value, &length)) has_length = true;
         break;
       case 17:
-        if (NameIs(name, "transfer-encoding", 17)) app_chunked = true;
+        if (EqualsNoCase(name, "transfer-encoding")) app_chunked = true;
         break;
     }
   }
@@ -188,7 +169,7 @@ ResponsePlan AppendResponseHead(std::string* out, int status, const Headers& hea
   if (!has_server && !server_header.empty()) AppendHeader(out, "server", server_header);
   for (const auto& [name, value] : headers) {
     uint64_t ignored;
-    if (name.size() == 14 && NameIs(name, "content-length", 14) && !ParseLength(value, &ignored)) continue;
+    if (EqualsNoCase(name, "content-length") && !ParseLength(value, &ignored)) continue;
     out->append(name);
     out->append(": ");
     out->append(value);

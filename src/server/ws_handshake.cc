@@ -4,22 +4,12 @@
 #include <cstring>
 #include <utility>
 
+#include "header_text.h"
 #include "sha1.h"
 
 namespace node_asgi::server {
 
 namespace {
-
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(const std::string& a, const char* b) {
-  size_t n = std::strlen(b);
-  if (a.size() != n) return false;
-  for (size_t i = 0; i < n; i++) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
 
 bool IsOws(char c) { return c == ' ' || c == '\t'; }
 
@@ -35,25 +25,12 @@ std::string JoinedHeader(const Headers& headers, const char* name, bool* present
   std::string value;
   *present = false;
   for (const auto& [n, v] : headers) {
-    if (!EqualsIgnoreCase(n, name)) continue;
+    if (!EqualsNoCase(n, name)) continue;
     if (*present) value += ", ";
     value += Trim(v);
     *present = true;
   }
   return value;
-}
-
-// Whether a comma-separated header value has the element `token` (case-insensitive; whitespace around
-// elements ignored).
-bool HasToken(const std::string& value, const char* token) {
-  size_t start = 0;
-  while (start <= value.size()) {
-    size_t comma = value.find(',', start);
-    if (comma == std::string::npos) comma = value.size();
-    if (EqualsIgnoreCase(Trim(value.substr(start, comma - start)), token)) return true;
-    start = comma + 1;
-  }
-  return false;
 }
 
 bool IsTokenChar(unsigned char c) {
@@ -107,7 +84,7 @@ bool ParseSubprotocols(const std::string& h, std::vector<std::string>* out) {
 
 bool IsWebSocketUpgrade(const Headers& headers) {
   for (const auto& [name, value] : headers) {
-    if (EqualsIgnoreCase(name, "upgrade") && HasToken(value, "websocket")) return true;
+    if (EqualsNoCase(name, "upgrade") && HasToken(value, "websocket")) return true;
   }
   return false;
 }
@@ -116,7 +93,7 @@ std::string ValidateWebSocketRequest(const std::string& method, const Headers& h
                                      WsHandshakeRequest* out) {
   if (method != "GET") return "Invalid HTTP method";
   bool present;
-  if (!EqualsIgnoreCase(JoinedHeader(headers, "upgrade", &present), "websocket")) return "Invalid Upgrade header";
+  if (!EqualsNoCase(JoinedHeader(headers, "upgrade", &present), "websocket")) return "Invalid Upgrade header";
   if (!HasToken(JoinedHeader(headers, "connection", &present), "upgrade")) return "Invalid Connection header";
   std::string key = JoinedHeader(headers, "sec-websocket-key", &present);
   if (!IsValidKey(key)) return "Missing or invalid Sec-WebSocket-Key header";
