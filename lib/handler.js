@@ -6,8 +6,8 @@ const { normalizeOptions } = require('./options')
 const { native: loadNative, Events, splitHeaders } = require('./native')
 const { PythonError } = require('./errors')
 const { Logger } = require('./logger')
-const { NodeHttpCycle, BufferedHttpCycle, respondPlain } = require('./http_cycle')
-const { WebSocketCycle, invalidHandshake, rejectHandshake } = require('./ws_cycle')
+const { NodeHttpCycle, BufferedHttpCycle, respondPlain, serveUpgradeAsHttp } = require('./http_cycle')
+const { WebSocketCycle, asksForWebSocket, invalidHandshake, rejectHandshake } = require('./ws_cycle')
 const { NativeHttpServer, normalizeListenOptions } = require('./native_server')
 
 const http = require('node:http')
@@ -115,8 +115,6 @@ class PythonHandler extends EventEmitter {
    */
   upgradeListener () {
     if (this.#upgradeListener === null) {
-      const { serveUpgradeAsHttp } = require('./http_cycle')
-      const { asksForWebSocket } = require('./ws_cycle')
       this.#upgradeListener = (req, socket, head) => {
         if (!asksForWebSocket(req)) {
           const server = socket.server

@@ -3,6 +3,7 @@
 // Node's own event loop, libuv + llhttp) whose requests reach the app with no JavaScript per
 // request. This object only covers its lifecycle: listen, address, close, events. JS thread.
 const { EventEmitter } = require('node:events')
+const { describe } = require('./options')
 
 const DEFAULTS = Object.freeze({
   port: 8000,
@@ -15,11 +16,6 @@ const DEFAULTS = Object.freeze({
   dateHeader: true,
   accessLog: false
 })
-
-function describe (value) {
-  if (typeof value === 'string') return JSON.stringify(value)
-  return value === null || value === undefined ? String(value) : `${typeof value} ${String(value)}`
-}
 
 /** Validates listen() options; every error names the option. */
 function normalizeListenOptions (options) {

@@ -158,4 +158,4 @@ function normalizeOptions (options) {
   return Object.freeze(o)
 }
 
-module.exports = { normalizeOptions, DEFAULTS }
+module.exports = { normalizeOptions, describe, DEFAULTS }
