@@ -265,29 +265,34 @@ function rssOf (pid) {
  * measured apart from the test's. Resolves { child, pid, port, url, rss(), close() }.
  */
 async function startChildServer (app, options = {}) {
-  const child = fork(__filename, ['--serve', JSON.stringify({ app, options })], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
-  })
+  return forkServer(__filename, ['--serve', JSON.stringify({ app, options })], { closeTimeoutMs: 10000 })
+}
+
+/**
+ * Forks `script` with `args` (a server child that reports { port } or { error } over IPC and
+ * exits when sent { cmd: 'close' }) and waits for its port. Resolves { child, pid, port, url,
+ * rss(), close() }; close() is safe to call twice and SIGKILLs after `closeTimeoutMs`.
+ */
+async function forkServer (script, args, { closeTimeoutMs }) {
+  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const [message] = await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(([code]) => { throw new Error(`server child exited with ${code} before listening`) })
   ])
   if (message.error) {
-    child.kill()
+    child.kill('SIGKILL')
     throw new Error(`server child failed: ${message.error}`)
   }
   let closing = null
   const close = () => {
-    if (closing === null) {
-      closing = (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return
-        const exited = once(child, 'exit')
-        child.send({ cmd: 'close' })
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10000)
-        await exited
-        clearTimeout(timer)
-      })()
-    }
+    closing ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = once(child, 'exit')
+      child.send({ cmd: 'close' })
+      const timer = setTimeout(() => child.kill('SIGKILL'), closeTimeoutMs)
+      await exited
+      clearTimeout(timer)
+    })()
     return closing
   }
   return { child, pid: child.pid, port: message.port, url: `http://127.0.0.1:${message.port}`, rss: () => rssOf(child.pid), close }
@@ -331,5 +336,6 @@ module.exports = {
   sleep,
   waitFor,
   rssOf,
-  startChildServer
+  startChildServer,
+  forkServer
 }

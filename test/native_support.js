@@ -4,10 +4,9 @@
 // that each is well-formed), and serve from a child process whose RSS can be measured.
 // Run as a script with --serve-native it is that child; required, it has no side effects.
 const net = require('node:net')
-const { fork } = require('node:child_process')
 const { once } = require('node:events')
 const { PythonHandler } = require('..')
-const { FIXTURES, captureLogger, rssOf } = require('./helpers')
+const { FIXTURES, captureLogger, forkServer } = require('./helpers')
 
 /**
  * handler.listen() for `app` (fixtures/) on 127.0.0.1, port 0. `handlerOptions` go to the
@@ -168,14 +167,9 @@ async function openCollector (port) {
  * Resolves { child, pid, port, rss(), ask(cmd) (IPC round trip: 'connections'), close() }.
  */
 async function startNativeChild (app, { mode = 'native', handlerOptions = {}, listenOptions = {} } = {}) {
-  const child = fork(__filename, ['--serve-native', JSON.stringify({ app, mode, handlerOptions, listenOptions })], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
-  })
-  const [message] = await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(([code]) => { throw new Error(`server child exited with ${code} before listening`) })
-  ])
-  if (message.error) { child.kill('SIGKILL'); throw new Error(`server child failed: ${message.error}`) }
+  const served = await forkServer(__filename, ['--serve-native', JSON.stringify({ app, mode, handlerOptions, listenOptions })],
+    { closeTimeoutMs: 15000 })
+  const { child } = served
   let seq = 0
   const ask = (cmd) => new Promise((resolve) => {
     const id = ++seq
@@ -183,19 +177,7 @@ async function startNativeChild (app, { mode = 'native', handlerOptions = {}, li
     child.on('message', onMessage)
     child.send({ cmd, id })
   })
-  let closing = null
-  const close = () => {
-    closing ??= (async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = once(child, 'exit')
-      child.send({ cmd: 'close' })
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15000)
-      await exited
-      clearTimeout(timer)
-    })()
-    return closing
-  }
-  return { child, pid: child.pid, port: message.port, url: `http://127.0.0.1:${message.port}`, rss: () => rssOf(child.pid), ask, close }
+  return { ...served, ask }
 }
 
 async function serveNativeChild () {
