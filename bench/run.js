@@ -318,33 +318,9 @@ function openFds (pid) {
   try { return fs.readdirSync(`/proc/${pid}/fd`).length } catch { return NaN }
 }
 
-/** A keep-alive connection that has been served one hello; `socket.closedEarly` if the server closes it. */
-function helloConnection (port, timeoutMs = 10000) {
+/** Resolves when `socket` has received one whole hello response (rejects on another status or a timeout). */
+function helloResponse (socket, timeoutMs) {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1')
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no response within ${timeoutMs} ms`)) }, timeoutMs)
-    socket.once('error', (err) => { clearTimeout(timer); reject(err) })
-    socket.once('connect', () => socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'))
-    let text = ''
-    const onData = (chunk) => {
-      text += chunk.toString('latin1')
-      if (!text.endsWith(HELLO_RESPONSE_END)) return
-      clearTimeout(timer)
-      socket.off('data', onData)
-      if (!text.startsWith('HTTP/1.1 200')) return reject(new Error(`unexpected response: ${text.split('\r\n')[0]}`))
-      socket.removeAllListeners('error')
-      socket.on('error', () => {})
-      socket.once('close', () => { socket.closedEarly = true })
-      resolve(socket)
-    }
-    socket.on('data', onData)
-  })
-}
-
-/** One more request on `socket` (already served once): resolves to the time it took in ms. */
-function requestOn (socket, timeoutMs = 10000) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint()
     let text = ''
     const timer = setTimeout(() => { socket.off('data', onData); reject(new Error(`no response within ${timeoutMs} ms`)) }, timeoutMs)
     const onData = (chunk) => {
@@ -353,11 +329,36 @@ function requestOn (socket, timeoutMs = 10000) {
       clearTimeout(timer)
       socket.off('data', onData)
       if (!text.startsWith('HTTP/1.1 200')) return reject(new Error(`unexpected response: ${text.split('\r\n')[0]}`))
-      resolve(Number(process.hrtime.bigint() - t0) / 1e6)
+      resolve()
     }
     socket.on('data', onData)
-    socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
   })
+}
+
+/** A keep-alive connection that has been served one hello; `socket.closedEarly` if the server closes it. */
+function helloConnection (port, timeoutMs = 10000) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1')
+    socket.once('error', reject)
+    socket.once('connect', () => {
+      socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+      helloResponse(socket, timeoutMs).then(() => {
+        socket.removeAllListeners('error')
+        socket.on('error', () => {})
+        socket.once('close', () => { socket.closedEarly = true })
+        resolve(socket)
+      }, (err) => { socket.destroy(); reject(err) })
+    })
+  })
+}
+
+/** One more request on `socket` (already served once): resolves to the time it took in ms. */
+async function requestOn (socket, timeoutMs = 10000) {
+  const t0 = process.hrtime.bigint()
+  const answered = helloResponse(socket, timeoutMs)
+  socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+  await answered
+  return Number(process.hrtime.bigint() - t0) / 1e6
 }
 
 function measureConnections (workload, command) {
