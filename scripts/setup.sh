@@ -11,6 +11,8 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev
   node-llhttp zlib1g-dev
   chromium
+  python3-socketio python3-engineio python3-redis python3-jwt redis-server
+  python3-django python3-django-channels python3-channels-redis openssl
 )
 for flag in "$@"; do
   case "$flag" in
