@@ -134,7 +134,7 @@ class PythonHandler extends EventEmitter {
         }
         const cycle = new WebSocketCycle(this, this.#nextId++, req, socket, head)
         this.#wsCycles.set(req, cycle)
-        this.#dispatch(cycle, () => cycle.begin(this.#native, this.options.rootPath))
+        this.#dispatch(cycle, () => cycle.begin(this.#native, this.options.rootPath + (req.baseUrl || '')))
       }
     }
     return this.#upgradeListener
