@@ -1,0 +1,139 @@
+"""The hub's Socket.IO handlers: auth on connect, then every event rate-limited, validated and answered."""
+import functools
+import logging
+import os
+import time
+
+import socketio
+
+from .auth import AuthError, authenticate
+from .rate_limit import RateLimited, RateLimiter
+from .terminal import Terminal, TerminalError
+from .validation import SCHEMAS, ValidationError, validate
+
+log = logging.getLogger('socketio_hub')
+
+
+def error_payload(event, code, message, **extra):
+    return {'event': event, 'code': code, 'message': message, **extra}
+
+
+def register(sio, config, started):
+    """Adds the connect/disconnect handlers and every event of SCHEMAS (plus a catch-all) to `sio`."""
+    limiter = RateLimiter(config.rate_limit_points, config.rate_limit_window)
+    terminal = Terminal(config.terminal_commands, config.terminal_timeout,
+                        config.terminal_output_limit, config.terminal_max_running)
+
+    async def fail(sid, event, code, message, **extra):
+        payload = error_payload(event, code, message, **extra)
+        await sio.emit('error', payload, to=sid)
+        return {'ok': False, 'error': payload}
+
+    async def sender(sid):
+        session = await sio.get_session(sid)
+        return {'user': session['user'], 'name': session['name'], 'sid': sid}
+
+    def handler(event):
+        """Wraps an event handler: rate limit, then validation, then the handler; errors become `error` events."""
+        def wrap(fn):
+            @functools.wraps(fn)
+            async def run(sid, payload=None, *extra):
+                try:
+                    session = await sio.get_session(sid)
+                    limiter.spend(session['user'])
+                    if extra:
+                        raise ValidationError(f'expected one payload argument, got {1 + len(extra)}')
+                    fields = validate(payload, SCHEMAS[event], allow_empty=event == 'system_status')
+                    result = await fn(sid, fields)
+                    return {'ok': True, **(result or {})}
+                except RateLimited as exc:
+                    return await fail(sid, event, 'rate_limited', str(exc), limit={
+                        'points': exc.points, 'window_seconds': exc.window}, retry_after=round(exc.retry_after, 3))
+                except ValidationError as exc:
+                    return await fail(sid, event, 'invalid_payload', f'{event}: {exc}')
+                except TerminalError as exc:
+                    return await fail(sid, event, exc.code, f'{event}: {exc}')
+                except Exception:  # a bug must not end the session: log it, tell the client
+                    log.exception('handler for %s failed', event)
+                    return await fail(sid, event, 'internal_error', f'{event}: the server failed to handle it')
+            sio.on(event)(run)
+            return run
+        return wrap
+
+    @sio.event
+    async def connect(sid, environ, auth=None):
+        try:
+            claims = authenticate(auth, config.jwt_secret)
+        except AuthError as exc:
+            raise socketio.exceptions.ConnectionRefusedError(str(exc), {'code': exc.code}) from None
+        name = claims.get('name')
+        await sio.save_session(sid, {
+            'user': claims['sub'],
+            'name': name if isinstance(name, str) and len(name) <= 128 else claims['sub'],
+        })
+
+    @sio.on('*')
+    async def unknown_event(event, sid, *args):
+        session = await sio.get_session(sid)
+        try:
+            limiter.spend(session['user'])
+        except RateLimited as exc:
+            return await fail(sid, event, 'rate_limited', str(exc), limit={
+                'points': exc.points, 'window_seconds': exc.window}, retry_after=round(exc.retry_after, 3))
+        return await fail(sid, str(event)[:64], 'unknown_event',
+                          f"unknown event {str(event)[:64]!r}; known: {', '.join(sorted(SCHEMAS))}")
+
+    @handler('join_session')
+    async def join_session(sid, fields):
+        room = 'session:' + fields['session_id']
+        sio.enter_room(sid, room)
+        return {'room': room}
+
+    @handler('join_project')
+    async def join_project(sid, fields):
+        room = 'project:' + fields['project_id']
+        sio.enter_room(sid, room)
+        return {'room': room}
+
+    async def require_room(sid, room):
+        if room not in sio.rooms(sid):
+            raise ValidationError(f'join {room} first')
+
+    @handler('chat_message')
+    async def chat_message(sid, fields):
+        room = 'session:' + fields['session_id']
+        await require_room(sid, room)
+        await sio.emit('chat_message', {'session_id': fields['session_id'], 'text': fields['text'],
+                                        'from': await sender(sid), 'at': time.time()}, room=room)
+
+    @handler('file_update')
+    async def file_update(sid, fields):
+        room = 'project:' + fields['project_id']
+        await require_room(sid, room)
+        await sio.emit('file_update', {**fields, 'from': await sender(sid), 'at': time.time()},
+                       room=room, skip_sid=sid)
+
+    @handler('tts_notification')
+    async def tts_notification(sid, fields):
+        await sio.emit('tts_notification', {**fields, 'from': await sender(sid), 'at': time.time()})
+
+    @handler('terminal_command')
+    async def terminal_command(sid, fields):
+        result = await terminal.run(fields['command'])
+        if 'request_id' in fields:
+            result['request_id'] = fields['request_id']
+        await sio.emit('terminal_output', result, to=sid)
+
+    @handler('system_status')
+    async def system_status(sid, fields):
+        session = await sio.get_session(sid)
+        await sio.emit('system_status', {
+            'version': config.version,
+            'uptime': round(time.monotonic() - started, 3),
+            'pid': os.getpid(),
+            'user': session['user'],
+            'rooms': sorted(r for r in sio.rooms(sid) if r != sid),
+            'connections': sum(1 for _ in sio.manager.get_participants('/', None)),
+            'redis': config.redis_url is not None,
+            'terminal_commands': sorted(config.terminal_commands),
+        }, to=sid)
