@@ -192,7 +192,7 @@ def create_app():
     @app.on_event("shutdown")
     def shutdown():
         # lifespan shutdown: node-asgi awaits it in handler.close(), after the WebSockets are closed
-        print(f"realtime-chat: lifespan shutdown ({stats['messages_in']} frames received)", file=sys.stderr, flush=True)
+        print(f"realtime-chat: lifespan shutdown (frames received: {stats['messages_in']})", file=sys.stderr, flush=True)
 
     @app.get("/users")
     def users():
