@@ -14,6 +14,10 @@ from .validation import SCHEMAS, ValidationError, validate
 log = logging.getLogger('socketio_hub')
 
 
+class NotInRoom(Exception):
+    """The sender addresses a room it has not joined."""
+
+
 def error_payload(event, code, message, **extra):
     return {'event': event, 'code': code, 'message': message, **extra}
 
@@ -51,6 +55,8 @@ def register(sio, config, started):
                         'points': exc.points, 'window_seconds': exc.window}, retry_after=round(exc.retry_after, 3))
                 except ValidationError as exc:
                     return await fail(sid, event, 'invalid_payload', f'{event}: {exc}')
+                except NotInRoom as exc:
+                    return await fail(sid, event, 'not_in_room', f'{event}: {exc}')
                 except TerminalError as exc:
                     return await fail(sid, event, exc.code, f'{event}: {exc}')
                 except Exception:  # a bug must not end the session: log it, tell the client
@@ -97,7 +103,7 @@ def register(sio, config, started):
 
     async def require_room(sid, room):
         if room not in sio.rooms(sid):
-            raise ValidationError(f'join {room} first')
+            raise NotInRoom(f'join {room} first')
 
     @handler('chat_message')
     async def chat_message(sid, fields):

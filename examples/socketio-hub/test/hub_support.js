@@ -8,13 +8,16 @@ const { startCli } = require('../../../test/helpers')
 const HUB_DIR = path.resolve(__dirname, '..')
 const SECRET = 'test-secret-for-the-socketio-hub'
 
+// Extra CLI arguments for every hub the tests start, e.g. SOCKETIO_HUB_TEST_ARGS='--http node --loop asyncio'.
+const EXTRA_ARGS = (process.env.SOCKETIO_HUB_TEST_ARGS || '').split(/\s+/).filter(Boolean)
+
 /**
  * Starts the hub with `bin/node-asgi.js app:app --app-dir examples/socketio-hub --port 0 ...args`
  * and `env` on top of { JWT_SECRET: SECRET }. `track` (a Set) holds the child for an after-hook.
  * Resolves startCli()'s { child, port, url, stderr(), stop(), ... }.
  */
 function startHub ({ env = {}, args = [], track = null, timeoutMs = 30000 } = {}) {
-  return startCli(['app:app', '--app-dir', HUB_DIR, '--host', '127.0.0.1', '--port', '0', ...args],
+  return startCli(['app:app', '--app-dir', HUB_DIR, '--host', '127.0.0.1', '--port', '0', ...EXTRA_ARGS, ...args],
     { env: { JWT_SECRET: SECRET, ...env }, track, timeoutMs })
 }
 
