@@ -26,6 +26,7 @@ const session = {
   name: null, // the name to join (and re-join) with; null until the form is submitted
   ws: null,
   joined: false,
+  everJoined: false, // joined once since the form was submitted: a later 'joined' is a re-join
   attempt: 0, // reconnect attempts since the last successful join
   retryTimer: null,
   stopped: true // no reconnecting: before joining, after leaving, after a name error
@@ -85,6 +86,8 @@ function receive (message) {
       ui.chat.hidden = false
       setInputEnabled(true)
       setUsers(message.users)
+      if (session.everJoined) addLine('notice notice-reconnected', `Reconnected as ${message.name}`)
+      session.everJoined = true
       setState('joined', `Connected as ${message.name}`)
       ui.text.focus()
       break
@@ -181,6 +184,7 @@ ui.joinForm.addEventListener('submit', (event) => {
   ui.joinError.textContent = ''
   session.name = name
   session.stopped = false
+  session.everJoined = false
   session.attempt = 0
   connect()
 })
