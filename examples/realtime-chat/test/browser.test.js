@@ -1,7 +1,7 @@
 'use strict'
 // Two headless Chromium pages (Debian's /usr/bin/chromium driven by playwright-core) use the chat
 // page: join as alice and bob, see each other's join notices, chat, survive a server restart on the
-// same port (both re-join by themselves and chat again), and see bob leave. Screenshots of both
+// same port (both re-join by themselves and chat again), and see each other leave. Screenshots of both
 // pages go to the test's temp dir (os.tmpdir()/realtime-chat-browser-*/), logged with t.diagnostic.
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
@@ -145,6 +145,15 @@ test('two Chromium pages chat, see each other join and leave, and re-join by the
     const refused = path.join(tmp, 'bob-name-taken.png')
     await bob.screenshot({ path: refused })
     t.diagnostic(`screenshot: ${refused}`)
+
+    // bob joins under another name, then alice leaves: now bob sees her notices
+    await bob.fill('#name', 'bobby')
+    await bob.click('#join')
+    await waitState(bob, 'joined')
+    await line(alice, 'li.notice-join', 'bobby joined')
+    await alice.click('#leave')
+    await line(bob, 'li.notice-leave', 'alice left')
+    assert.deepEqual(await users(bob), ['bobby'])
   } catch (err) {
     err.message += log.length ? `\nbrowser console:\n  ${log.join('\n  ')}` : ''
     throw err
