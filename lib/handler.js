@@ -242,6 +242,17 @@ class PythonHandler extends EventEmitter {
   }
 
   /**
+   * Serves an in-process cycle (internal: fetch() and lib/inprocess_websocket.js): `makeCycle(id)`
+   * makes it; its begin(native) runs once the handler has started (starting it if needed), or its
+   * fail(error) when the handler cannot serve. Returns the cycle.
+   */
+  serveInProcess (makeCycle) {
+    const cycle = makeCycle(this.#nextId++)
+    this.#dispatch(cycle, () => cycle.begin(this.#native))
+    return cycle
+  }
+
+  /**
    * Stops accepting requests (new ones get 503), waits up to `timeoutGracefulShutdown` seconds for
    * those in flight, then runs lifespan shutdown and stops the loop thread.
    */
@@ -454,4 +465,4 @@ function normalizeRequest (request, rootPath) {
   return { method: method.toUpperCase(), url, rawHeaders, body, rootPath }
 }
 
-module.exports = { PythonHandler }
+module.exports = { PythonHandler, normalizeRequest }

@@ -50,6 +50,20 @@ function declaredLength (flatHeaders) {
   return null
 }
 
+/** Flat [name, value, ...] headers as an object: lower-cased names, repeated ones (and set-cookie) as arrays. */
+function headersObject (rawHeaders) {
+  const headers = {}
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i].toLowerCase()
+    const value = rawHeaders[i + 1]
+    const prior = headers[name]
+    if (prior === undefined) headers[name] = name === 'set-cookie' ? [value] : value
+    else if (Array.isArray(prior)) prior.push(value)
+    else headers[name] = [prior, value]
+  }
+  return headers
+}
+
 /** A short text/plain response that also closes the connection (the request body may be unread). */
 function respondPlain (res, status) {
   const body = STATUS_CODES[status]
@@ -354,15 +368,7 @@ class BufferedHttpCycle {
       this.reject(this.error ? Object.assign(this.error, { incomplete: true }) : incomplete)
       return
     }
-    const headers = {}
-    for (let i = 0; i < this.rawHeaders.length; i += 2) {
-      const name = this.rawHeaders[i].toLowerCase()
-      const value = this.rawHeaders[i + 1]
-      const prior = headers[name]
-      if (prior === undefined) headers[name] = name === 'set-cookie' ? [value] : value
-      else if (Array.isArray(prior)) prior.push(value)
-      else headers[name] = [prior, value]
-    }
+    const headers = headersObject(this.rawHeaders)
     const body = responseHasNoBody(this.method, this.status) ? Buffer.alloc(0) : Buffer.concat(this.chunks)
     this.resolve({ status: this.status, headers, rawHeaders: this.rawHeaders, body })
   }
@@ -373,4 +379,4 @@ class BufferedHttpCycle {
   }
 }
 
-module.exports = { NodeHttpCycle, BufferedHttpCycle, respondPlain, serveUpgradeAsHttp }
+module.exports = { NodeHttpCycle, BufferedHttpCycle, respondPlain, serveUpgradeAsHttp, headersObject, responseHasNoBody, declaredLength }
