@@ -70,7 +70,7 @@ function connect () {
 }
 
 function scheduleReconnect (event) {
-  const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** session.attempt) * (0.8 + Math.random() * 0.4)
+  const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** session.attempt * (0.8 + Math.random() * 0.4))
   session.attempt++
   const why = event.code === 1012 || event.code === 1001 ? 'server restarting' : 'connection lost'
   setState('reconnecting', `Disconnected (${why}, code ${event.code}); reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${session.attempt})`)
