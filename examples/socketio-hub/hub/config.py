@@ -42,7 +42,8 @@ def _number(environ, name, default, kind, minimum, maximum):
     try:
         value = kind(raw)
     except ValueError:
-        raise ConfigError(f'{name} must be a {kind.__name__} between {minimum} and {maximum}, got {raw!r}') from None
+        label = 'an integer' if kind is int else 'a number'
+        raise ConfigError(f'{name} must be {label} between {minimum} and {maximum}, got {raw!r}') from None
     if not (minimum <= value <= maximum):
         raise ConfigError(f'{name} must be between {minimum} and {maximum}, got {raw!r}')
     return value
