@@ -27,6 +27,7 @@ const session = {
   ws: null,
   joined: false,
   everJoined: false, // joined once since the form was submitted: a later 'joined' is a re-join
+  restarting: false, // the server announced its shutdown (or closed with 1001/1012) since the last join
   attempt: 0, // reconnect attempts since the last successful join
   retryTimer: null,
   stopped: true // no reconnecting: before joining, after leaving, after a name error
@@ -72,7 +73,8 @@ function connect () {
 function scheduleReconnect (event) {
   const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** session.attempt * (0.8 + Math.random() * 0.4))
   session.attempt++
-  const why = event.code === 1012 || event.code === 1001 ? 'server restarting' : 'connection lost'
+  if (event.code === 1012 || event.code === 1001) session.restarting = true
+  const why = session.restarting ? 'server restarting' : 'connection lost'
   setState('reconnecting', `Disconnected (${why}, code ${event.code}); reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${session.attempt})`)
   session.retryTimer = setTimeout(connect, delay)
 }
@@ -88,13 +90,17 @@ function receive (message) {
       setUsers(message.users)
       if (session.everJoined) addLine('notice notice-reconnected', `Reconnected as ${message.name}`)
       session.everJoined = true
+      session.restarting = false
       setState('joined', `Connected as ${message.name}`)
       ui.text.focus()
       break
     case 'notice':
       addLine(`notice notice-${message.event}`, message.text)
       if (Array.isArray(message.users)) setUsers(message.users)
-      if (message.event === 'shutdown') setState('reconnecting', 'The server is shutting down; will reconnect')
+      if (message.event === 'shutdown') {
+        session.restarting = true
+        setState('reconnecting', 'The server is shutting down; will reconnect')
+      }
       break
     case 'message':
       addMessage(message)

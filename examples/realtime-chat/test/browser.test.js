@@ -105,10 +105,12 @@ test('two Chromium pages chat, see each other join and leave, and re-join by the
     await line(alice, 'li.notice-shutdown', 'shutting down')
     await line(bob, 'li.notice-shutdown', 'shutting down')
     for (const page of [alice, bob]) {
-      await waitState(page, 'reconnecting')
+      // set when the close (after the notice) arrived: the status names the restart and the backoff
+      await page.waitForFunction(() => /reconnecting in/.test(document.getElementById('status').textContent))
+      assert.equal(await page.getAttribute('body', 'data-state'), 'reconnecting')
+      assert.match(await page.textContent('#status'), /^Disconnected \(server restarting, code 10\d\d\); reconnecting in \d+\.\d s \(attempt \d+\)$/)
       assert.equal(await page.isDisabled('#text'), true, 'input is disabled while disconnected')
     }
-    assert.match(await alice.textContent('#status'), /reconnect/i)
     chat = await start({ port, logger: quiet })
     assert.equal(chat.port, port)
     await waitState(alice, 'joined')
