@@ -11,7 +11,8 @@ const children = new Set()
 test.after(() => { for (const child of children) child.kill('SIGKILL') })
 
 /**
- * Ways to run the hub as several processes sharing Redis. Each resolves { urls, subscribers, stop() }:
+ * Ways to run the hub as several processes sharing Redis. Each resolves { urls, subscribers, stop() }
+ * (stop() resolves an array of the CLI exits):
  * the clients are spread over `urls` round-robin, and `subscribers` is how many hub processes must be
  * subscribed to the Redis channel before the test sends. Another layout (one CLI with `--workers 2`
  * behind one port) slots in here; the test checks that the clients really sit in different processes.
@@ -34,7 +35,8 @@ for (const [name, startLayout] of Object.entries(LAYOUTS)) {
     const redis = await startRedis()
     t.after(() => redis.stop())
     const layout = await startLayout({ REDIS_URL: redis.url, RATE_LIMIT_POINTS: '100000' })
-    t.after(() => layout.stop())
+    let stopped = false
+    t.after(() => stopped || layout.stop())
     await waitFor(async () => (await redisCommand(redis.port, 'PUBSUB', 'NUMSUB', 'socketio'))[1] === layout.subscribers,
       { timeoutMs: 20000, message: `${layout.subscribers} hub processes subscribed to the Redis channel` })
 
@@ -107,6 +109,9 @@ for (const [name, startLayout] of Object.entries(LAYOUTS)) {
     }
     const deliveries = names.reduce((sum, user) =>
       sum + got[user].chat_message.length + got[user].file_update.length + got[user].tts_notification.length, 0)
+    for (const socket of Object.values(clients)) socket.close()
+    stopped = true
+    for (const exit of await layout.stop()) assert.deepEqual([exit.code, exit.timedOut], [0, false], 'graceful exit')
     t.diagnostic(`${6 * N + 2} events sent, ${deliveries} deliveries across 2 processes in ${ms} ms (${Math.round(deliveries / ms * 1000)}/s)`)
   })
 }
