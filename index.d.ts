@@ -102,6 +102,11 @@ export interface InProcessResponse {
 
 /** A Python exception, carried into JS. */
 export class PythonError extends Error {
+  /**
+   * `info` as node-asgi flattens a Python exception; `context` (what node-asgi was doing)
+   * prefixes the message: `"context: type: message"`.
+   */
+  constructor (info: { type: string, message: string, traceback?: string }, context?: string)
   name: 'PythonError'
   /** The Python exception type, qualified with its module unless it is a builtin. */
   type: string
