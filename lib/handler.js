@@ -9,6 +9,7 @@ const { Logger } = require('./logger')
 const { NodeHttpCycle, BufferedHttpCycle, respondPlain, serveUpgradeAsHttp } = require('./http_cycle')
 const { WebSocketCycle, asksForWebSocket, invalidHandshake, rejectHandshake } = require('./ws_cycle')
 const { NativeHttpServer, normalizeListenOptions } = require('./native_server')
+const { fetchThrough } = require('./fetch_cycle')
 
 const http = require('node:http')
 const { STATUS_CODES } = http
@@ -44,6 +45,7 @@ class PythonHandler extends EventEmitter {
     super()
     this.options = normalizeOptions(options)
     this.logger = new Logger(this.options.logger, this.options.logLevel)
+    this.fetch = this.fetch.bind(this) // usable on its own: app.mount('/py', handler.fetch)
   }
 
   /** 'new' | 'starting' | 'started' | 'closing' | 'closed' | 'failed' */
@@ -239,6 +241,17 @@ class PythonHandler extends EventEmitter {
       const cycle = new BufferedHttpCycle(this, this.#nextId++, normalized.method, resolve, reject)
       this.#dispatch(cycle, () => cycle.begin(this.#native, normalized))
     })
+  }
+
+  /**
+   * Runs a WHATWG Request through the app in-process; resolves with a Response as soon as the app
+   * starts it, its body streaming as the app sends. See README.md.
+   * @param {Request} request
+   * @param {import('..').FetchOptions} [options]
+   * @returns {Promise<Response>}
+   */
+  fetch (request, options) {
+    return fetchThrough(this, request, options)
   }
 
   /**

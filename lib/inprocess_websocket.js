@@ -23,6 +23,7 @@ const { TEXT, WANTS_DRAIN, MORE_BODY, bodyBuffer } = require('./native')
 const { headersObject } = require('./http_cycle')
 const { normalizeRequest } = require('./handler')
 const { describe } = require('./options')
+const { address, rootPathOption, signalOption, checkKeys } = require('./inprocess_options')
 
 const CLOSE_ABNORMAL = 1006
 const CLOSE_TOO_BIG = 1009
@@ -44,31 +45,6 @@ class WebSocketDeniedError extends Error {
   }
 }
 
-/** [host, port] or null, for the scope's `client`/`server`; `name` is the option named in errors. */
-function address (name, value) {
-  if (value === null || value === undefined) return null
-  if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string' || !Number.isInteger(value[1]) || value[1] < 0 || value[1] > 65535) {
-    throw new TypeError(`node-asgi: option '${name}' must be a [host: string, port: integer 0-65535] pair or null, got ${describe(value)}`)
-  }
-  return value
-}
-
-function rootPathOption (value, fallback) {
-  if (value === undefined) return fallback
-  if (typeof value !== 'string' || (value !== '' && !value.startsWith('/'))) {
-    throw new TypeError(`node-asgi: option 'rootPath' must be '' or a path starting with '/', got ${describe(value)}`)
-  }
-  return value.replace(/\/+$/, '')
-}
-
-function signalOption (value) {
-  if (value === undefined || value === null) return null
-  if (typeof value !== 'object' || typeof value.aborted !== 'boolean' || typeof value.addEventListener !== 'function') {
-    throw new TypeError(`node-asgi: option 'signal' must be an AbortSignal, got ${describe(value)}`)
-  }
-  return value
-}
-
 const OPTIONS = ['path', 'query', 'headers', 'subprotocols', 'client', 'server', 'scheme', 'rootPath', 'signal']
 
 /** The handshake request head from the options (validated; errors name the option). */
@@ -76,9 +52,7 @@ function handshakeHead (handler, options) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`node-asgi: openInProcessWebSocket() expects an options object such as { path: '/ws' }, got ${describe(options)}`)
   }
-  for (const key of Object.keys(options)) {
-    if (!OPTIONS.includes(key)) throw new TypeError(`node-asgi: unknown WebSocket option '${key}' (expected one of ${OPTIONS.join(', ')})`)
-  }
+  checkKeys(options, OPTIONS, 'WebSocket option')
   const { path = '/', query, headers = {}, subprotocols = [], scheme = 'ws' } = options
   if (typeof path !== 'string' || !path.startsWith('/')) throw new TypeError(`node-asgi: option 'path' must be a path starting with '/', got ${describe(path)}`)
   let url = path
@@ -412,4 +386,4 @@ function openInProcessWebSocket (handler, options = {}) {
   })
 }
 
-module.exports = { openInProcessWebSocket, InProcessWebSocket, WebSocketDeniedError, address, rootPathOption, signalOption }
+module.exports = { openInProcessWebSocket, InProcessWebSocket, WebSocketDeniedError }
