@@ -23,8 +23,9 @@ function refuseUpgrade (socket, status, text) {
  * a bad option, or with the listen error (EADDRINUSE...).
  */
 async function start ({ port = 8000, host = '127.0.0.1', logger = console } = {}) {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`chat-server: 'port' must be an integer from 0 to 65535, got ${String(port)}`)
-  if (typeof host !== 'string' || host === '') throw new TypeError(`chat-server: 'host' must be a non-empty string, got ${String(host)}`)
+  const shown = (v) => typeof v === 'string' ? JSON.stringify(v) : String(v)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`chat-server: 'port' must be an integer from 0 to 65535, got ${shown(port)}`)
+  if (typeof host !== 'string' || host === '') throw new TypeError(`chat-server: 'host' must be a non-empty string, got ${shown(host)}`)
   const handler = new PythonHandler({
     app: 'app.main:app',
     appDir: __dirname,
@@ -80,12 +81,16 @@ async function start ({ port = 8000, host = '127.0.0.1', logger = console } = {}
 }
 
 async function main () {
-  const port = process.env.PORT === undefined ? 8000 : Number(process.env.PORT)
+  const { PORT = '8000', HOST = '127.0.0.1' } = process.env
+  if (!/^\d{1,5}$/.test(PORT) || Number(PORT) > 65535) {
+    console.error(`chat-server: PORT must be a port number from 0 to 65535, got ${JSON.stringify(PORT)}`)
+    process.exit(2)
+  }
   let served
   try {
-    served = await start({ port, host: process.env.HOST || '127.0.0.1' })
+    served = await start({ port: Number(PORT), host: HOST })
   } catch (err) {
-    console.error(`chat-server: cannot start: ${err.message}`)
+    console.error(err instanceof TypeError ? err.message : `chat-server: cannot start: ${err.message}`)
     process.exit(err instanceof TypeError ? 2 : 1)
   }
   console.log(`chat-server running on ${served.url} (page ${served.url}/, REST ${served.url}${MOUNT}/..., WebSocket ${served.url.replace('http', 'ws')}${MOUNT}/ws)`)
