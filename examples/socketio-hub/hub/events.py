@@ -14,8 +14,15 @@ from .validation import SCHEMAS, ValidationError, validate
 log = logging.getLogger('socketio_hub')
 
 
-class NotInRoom(Exception):
-    """The sender addresses a room it has not joined."""
+MAX_ROOMS_PER_CONNECTION = 100
+
+
+class Refused(Exception):
+    """A valid payload the hub will not act on; `code` is machine-readable, str(self) the reason."""
+
+    def __init__(self, code, reason):
+        super().__init__(reason)
+        self.code = code
 
 
 def error_payload(event, code, message, **extra):
@@ -55,9 +62,7 @@ def register(sio, config, started):
                         'points': exc.points, 'window_seconds': exc.window}, retry_after=round(exc.retry_after, 3))
                 except ValidationError as exc:
                     return await fail(sid, event, 'invalid_payload', f'{event}: {exc}')
-                except NotInRoom as exc:
-                    return await fail(sid, event, 'not_in_room', f'{event}: {exc}')
-                except TerminalError as exc:
+                except (Refused, TerminalError) as exc:
                     return await fail(sid, event, exc.code, f'{event}: {exc}')
                 except Exception:  # a bug must not end the session: log it, tell the client
                     log.exception('handler for %s failed', event)
@@ -89,21 +94,24 @@ def register(sio, config, started):
         return await fail(sid, str(event)[:64], 'unknown_event',
                           f"unknown event {str(event)[:64]!r}; known: {', '.join(sorted(SCHEMAS))}")
 
-    @handler('join_session')
-    async def join_session(sid, fields):
-        room = 'session:' + fields['session_id']
+    def join(sid, room):
+        joined = [r for r in sio.rooms(sid) if r != sid]
+        if room not in joined and len(joined) >= MAX_ROOMS_PER_CONNECTION:
+            raise Refused('too_many_rooms', f'a connection may join at most {MAX_ROOMS_PER_CONNECTION} rooms')
         sio.enter_room(sid, room)
         return {'room': room}
+
+    @handler('join_session')
+    async def join_session(sid, fields):
+        return join(sid, 'session:' + fields['session_id'])
 
     @handler('join_project')
     async def join_project(sid, fields):
-        room = 'project:' + fields['project_id']
-        sio.enter_room(sid, room)
-        return {'room': room}
+        return join(sid, 'project:' + fields['project_id'])
 
     async def require_room(sid, room):
         if room not in sio.rooms(sid):
-            raise NotInRoom(f'join {room} first')
+            raise Refused('not_in_room', f'join {room} first')
 
     @handler('chat_message')
     async def chat_message(sid, fields):

@@ -70,6 +70,21 @@ test('an unknown event is answered with unknown_event naming the known ones', as
   assert.match(error.message, /^unknown event 'drop_database'; known: chat_message, file_update, join_project/)
 })
 
+test('a connection may join at most 100 rooms; joining one it is already in still works', async (t) => {
+  const joiner = await connectClient(hub.url, { user: 'joiner' })
+  t.after(() => joiner.close())
+  for (let i = 0; i < 100; i++) {
+    const event = i % 2 ? 'join_project' : 'join_session'
+    const ack = await ask(joiner, event, i % 2 ? { project_id: `p${i}` } : { session_id: `s${i}` })
+    assert.equal(ack.ok, true, `join ${i}`)
+  }
+  const error = nextEvent(joiner, 'error')
+  const ack = await ask(joiner, 'join_session', { session_id: 'one-too-many' })
+  assert.equal(ack.ok, false)
+  assert.deepEqual(await error, { event: 'join_session', code: 'too_many_rooms', message: 'join_session: a connection may join at most 100 rooms' })
+  assert.deepEqual(await ask(joiner, 'join_session', { session_id: 's0' }), { ok: true, room: 'session:s0' })
+})
+
 test('after all of that the session still works: a valid chat_message is delivered', async () => {
   assert.equal(socket.connected, true)
   const message = nextEvent(socket, 'chat_message')
