@@ -1,9 +1,11 @@
 'use strict'
 // The 100-client limit: the 101st client is refused with the reason (REST 503, WebSocket ERROR)
-// whichever way it comes, the refused connection keeps working, and a client leaving frees a slot.
+// whichever way it comes, the refused connection keeps working, and a client leaving frees a slot;
+// open WebSockets are capped at 200.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { startChat, LineClient, post, get } = require('./chat_support')
+const { waitFor } = require('../../../test/helpers')
 
 let served
 const open = new Set()
@@ -46,4 +48,18 @@ test('100 clients are accepted, the 101st is refused with the reason, and a slot
   assert.equal((await post(served.url, '/clients/close', { client_id: 'r0' })).body.status, 'CLOSED')
   assert.equal((await post(served.url, '/clients/register', { client_id: 'extra', room: 'room0' })).status, 201)
   assert.equal((await get(served.url, '/server/status')).body.clients, 100)
+})
+
+test('open WebSockets are capped at 200: the 201st is closed with 1013 and the reason', async () => {
+  const now = (await get(served.url, '/server/status')).body.connections
+  const more = await Promise.all(Array.from({ length: 200 - now }, () => LineClient.open(served.url)))
+  more.forEach(track)
+  assert.equal((await get(served.url, '/server/status')).body.connections, 200)
+  const refused = track(await LineClient.open(served.url))
+  assert.deepEqual(await refused.closed, { code: 1013, reason: 'too many connections: 200 is the limit' })
+  assert.match(await more[0].command('LIST rooms'), /^OK ROOMS /, 'the open ones are still served')
+  await more[0].close()
+  await waitFor(async () => (await get(served.url, '/server/status')).body.connections < 200, { timeoutMs: 10000, message: 'the server to count the closed connection' })
+  const admitted = track(await LineClient.open(served.url))
+  assert.match(await admitted.command('LIST rooms'), /^OK ROOMS /)
 })
