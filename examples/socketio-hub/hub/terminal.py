@@ -41,6 +41,7 @@ class Terminal:
         except OSError as exc:
             raise TerminalError('spawn_failed', f'command {name!r} could not start: {exc.strerror}') from None
         budget = [self.output_limit]
+        kept = {'stdout': bytearray(), 'stderr': bytearray()}
         truncated = False
 
         def kill():
@@ -49,32 +50,36 @@ class Terminal:
             except ProcessLookupError:
                 pass
 
-        async def read(stream):
+        async def read(stream, into):
             nonlocal truncated
-            kept = bytearray()
             while True:
                 chunk = await stream.read(65536)
                 if not chunk:
-                    return bytes(kept)
+                    return
                 take = min(len(chunk), budget[0])
-                kept += chunk[:take]
+                into += chunk[:take]
                 budget[0] -= take
-                if take < len(chunk):
+                if take < len(chunk) and not truncated:
                     truncated = True
                     kill()
 
         timed_out = False
-        reading = asyncio.gather(read(proc.stdout), read(proc.stderr))
+        reading = asyncio.gather(read(proc.stdout, kept['stdout']), read(proc.stderr, kept['stderr']))
         try:
-            stdout, stderr = await asyncio.wait_for(asyncio.shield(reading), self.timeout)
+            await asyncio.wait_for(asyncio.shield(reading), self.timeout)
         except asyncio.TimeoutError:
             timed_out = True
             kill()
-            stdout, stderr = await reading
+            try:  # the pipes close once the group is dead; a process that left the group may hold them
+                await asyncio.wait_for(reading, 2)
+            except asyncio.TimeoutError:
+                pass
         except asyncio.CancelledError:
             kill()
+            reading.cancel()
             await proc.wait()
             raise
+        stdout, stderr = bytes(kept['stdout']), bytes(kept['stderr'])
         await proc.wait()
         return {
             'command': name,

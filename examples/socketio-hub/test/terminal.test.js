@@ -13,7 +13,9 @@ const COMMANDS = {
   literal: ['printf', '%s\\n', '$HOME', 'a;b', '*', '`id`'],
   failing: ['ls', '/nonexistent-dir-for-the-hub-test'],
   slow: ['sleep', '30'],
-  flood: ['head', '-c', '100000', '/dev/zero']
+  flood: ['head', '-c', '100000', '/dev/zero'],
+  // Leaves the command's process group (setsid forks into a new session) and keeps the output pipe open.
+  escape: ['setsid', 'sh', '-c', 'echo started; exec sleep 10']
 }
 
 let hub
@@ -83,7 +85,7 @@ test('an unknown command is refused with the allow-list named, and nothing runs'
   assert.deepEqual(await error, {
     event: 'terminal_command',
     code: 'unknown_command',
-    message: "terminal_command: unknown command 'rm'; allowed: failing, flood, greet, literal, slow"
+    message: "terminal_command: unknown command 'rm'; allowed: escape, failing, flood, greet, literal, slow"
   })
   await settled()
   assert.equal(outputs.length, before)
@@ -123,6 +125,14 @@ test('a command over TERMINAL_TIMEOUT_SECONDS is killed and reported timed_out; 
   assert.equal(result.exit_code, -9)
   const elapsed = Date.now() - began
   assert.ok(elapsed >= 900 && elapsed < 20000, `took ${elapsed} ms`)
+})
+
+test('a timed-out command whose descendant escaped its process group still gets its answer, output so far kept', async () => {
+  const output = await run({ command: 'escape' })
+  assert.equal(output.timed_out, true)
+  assert.equal(output.stdout, 'started\n')
+  // Answered after the timeout (1 s) plus the 2 s grace for the pipes, not when the escaped sleep (10 s) ends.
+  assert.ok(output.duration_ms < 9000, `answered after ${output.duration_ms} ms`)
 })
 
 test('output beyond TERMINAL_OUTPUT_LIMIT is cut and reported truncated', async () => {
