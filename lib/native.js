@@ -5,14 +5,26 @@ const path = require('node:path')
 
 const root = path.resolve(__dirname, '..')
 
-function load () {
-  const addonPath = path.join(root, 'build/Release/node_asgi.node')
-  const infoPath = path.join(root, 'build/python.json')
-  if (!fs.existsSync(addonPath) || !fs.existsSync(infoPath)) {
-    throw new Error(`node-asgi: the native addon is not built (${addonPath} missing); run \`npm run build\` in ${root}`)
+// The command that builds (or rebuilds) the addon from the project that installed node-asgi.
+const REBUILD = 'npm rebuild node-asgi'
+
+/** Loads the addon built into `buildDir` (the package's build/ unless a test points elsewhere). */
+function loadAddon (buildDir = path.join(root, 'build')) {
+  const addonPath = path.join(buildDir, 'Release/node_asgi.node')
+  const infoPath = path.join(buildDir, 'python.json')
+  for (const file of [addonPath, infoPath]) {
+    if (!fs.existsSync(file)) {
+      throw new Error(`node-asgi: the native addon is not built (${file} is missing). Build it from your project with: ${REBUILD}`)
+    }
+  }
+  let addon
+  try {
+    addon = require(addonPath)
+  } catch (err) {
+    throw new Error(`node-asgi: cannot load the native addon ${addonPath} (${err.message}). Rebuild it from your project with: ${REBUILD}`, { cause: err })
   }
   return {
-    addon: require(addonPath),
+    addon,
     python: JSON.parse(fs.readFileSync(infoPath, 'utf8')),
     runtimePath: path.join(root, 'src/python/node_asgi_runtime/__init__.py')
   }
@@ -21,7 +33,7 @@ function load () {
 let loaded = null
 /** The addon, loaded on first use (so that requiring node-asgi never fails before it is used). */
 function native () {
-  if (loaded === null) loaded = load()
+  if (loaded === null) loaded = loadAddon()
   return loaded
 }
 
@@ -73,4 +85,4 @@ function splitHeaders (joined) {
   return joined === '' ? [] : joined.split('\0')
 }
 
-module.exports = { native, Events, MORE_BODY, TEXT, WANTS_DRAIN, bodyBuffer, splitHeaders }
+module.exports = { native, loadAddon, Events, MORE_BODY, TEXT, WANTS_DRAIN, bodyBuffer, splitHeaders }
