@@ -23,7 +23,7 @@ sio = socketio.AsyncServer(
     logger=False,
     engineio_logger=False,
 )
-register(sio, config, started)
+limiter = register(sio, config, started)
 
 
 async def health(request):
@@ -43,6 +43,7 @@ async def lifespan(app):
         client_manager.initialize()
         log.info('socketio-hub: broadcasting through Redis at %s', config.redis_url)
     yield
+    await limiter.close()
     if client_manager is not None:
         thread = getattr(client_manager, 'thread', None)
         if thread is not None:

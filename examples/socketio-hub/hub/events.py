@@ -7,7 +7,7 @@ import time
 import socketio
 
 from .auth import AuthError, authenticate
-from .rate_limit import RateLimited, RateLimiter
+from .rate_limit import RateLimited, RateLimiter, RedisRateLimiter
 from .terminal import Terminal, TerminalError
 from .validation import SCHEMAS, ValidationError, validate
 
@@ -30,8 +30,12 @@ def error_payload(event, code, message, **extra):
 
 
 def register(sio, config, started):
-    """Adds the connect/disconnect handlers and every event of SCHEMAS (plus a catch-all) to `sio`."""
-    limiter = RateLimiter(config.rate_limit_points, config.rate_limit_window)
+    """Adds the connect handler and every event of SCHEMAS (plus a catch-all) to `sio`; returns the
+    rate limiter (to close at shutdown)."""
+    if config.redis_url:
+        limiter = RedisRateLimiter(config.rate_limit_points, config.rate_limit_window, config.redis_url)
+    else:
+        limiter = RateLimiter(config.rate_limit_points, config.rate_limit_window)
     terminal = Terminal(config.terminal_commands, config.terminal_timeout,
                         config.terminal_output_limit, config.terminal_max_running)
 
@@ -51,7 +55,7 @@ def register(sio, config, started):
             async def run(sid, payload=None, *extra):
                 try:
                     session = await sio.get_session(sid)
-                    limiter.spend(session['user'])
+                    await limiter.spend(session['user'])
                     if extra:
                         raise ValidationError(f'expected one payload argument, got {1 + len(extra)}')
                     fields = validate(payload, SCHEMAS[event], allow_empty=event == 'system_status')
@@ -87,7 +91,7 @@ def register(sio, config, started):
     async def unknown_event(event, sid, *args):
         session = await sio.get_session(sid)
         try:
-            limiter.spend(session['user'])
+            await limiter.spend(session['user'])
         except RateLimited as exc:
             return await fail(sid, event, 'rate_limited', str(exc), limit={
                 'points': exc.points, 'window_seconds': exc.window}, retry_after=round(exc.retry_after, 3))
@@ -151,3 +155,5 @@ def register(sio, config, started):
             'redis': config.redis_url is not None,
             'terminal_commands': sorted(config.terminal_commands),
         }, to=sid)
+
+    return limiter

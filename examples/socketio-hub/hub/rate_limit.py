@@ -1,5 +1,9 @@
-"""Fixed-window rate limit: each user (the token's sub) may spend `points` events per `window` seconds."""
+"""Fixed-window rate limit: each user (the token's sub) may spend `points` events per `window` seconds,
+counted in this process, or in Redis (shared by every hub process) when REDIS_URL is set."""
+import logging
 import time
+
+log = logging.getLogger('socketio_hub')
 
 
 class RateLimited(Exception):
@@ -11,11 +15,13 @@ class RateLimited(Exception):
 
 
 class RateLimiter:
+    """Counts in this process."""
+
     def __init__(self, points, window, clock=time.monotonic):
         self.points, self.window, self.clock = points, window, clock
         self.windows = {}  # key -> [window start, points spent]
 
-    def spend(self, key, cost=1):
+    async def spend(self, key, cost=1):
         """Spends `cost` points for `key`, or raises RateLimited (spending nothing)."""
         now = self.clock()
         entry = self.windows.get(key)
@@ -30,3 +36,36 @@ class RateLimiter:
     def _prune(self, now):
         for key in [k for k, (start, _) in self.windows.items() if now - start >= self.window]:
             del self.windows[key]
+
+    async def close(self):
+        pass
+
+
+class RedisRateLimiter:
+    """Counts in Redis: one key per user, created with the window as its expiry, incremented atomically."""
+
+    PREFIX = 'socketio-hub:rate:'
+
+    def __init__(self, points, window, url):
+        from redis import asyncio as aioredis
+        self.points, self.window = points, window
+        self.window_ms = max(1, round(window * 1000))
+        self.redis = aioredis.Redis.from_url(url)
+
+    async def spend(self, key, cost=1):
+        """Spends `cost` points for `key`, or raises RateLimited. If Redis fails, the event is let through."""
+        name = self.PREFIX + key
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.set(name, 0, px=self.window_ms, nx=True)
+                pipe.incrby(name, cost)
+                pipe.pttl(name)
+                _, spent, ttl_ms = await pipe.execute()
+        except Exception as exc:  # Redis away: keep serving rather than refuse everyone
+            log.warning('rate limit not checked, Redis failed: %s', exc)
+            return
+        if spent > self.points:
+            raise RateLimited(self.points, self.window, max(ttl_ms, 0) / 1000)
+
+    async def close(self):
+        await self.redis.close()

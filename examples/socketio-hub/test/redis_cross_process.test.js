@@ -1,6 +1,7 @@
 'use strict'
 // With REDIS_URL, room messages and broadcasts cross node-asgi processes through a real redis-server
-// (AsyncRedisManager): every client gets exactly what its rooms imply, none lost, none doubled.
+// (AsyncRedisManager): every client gets exactly what its rooms imply, none lost, none doubled; and the
+// rate limit is counted in Redis, shared by a user's connections in every process.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { startRedis, redisCommand } = require('../../../test/redis_support')
@@ -27,18 +28,38 @@ const LAYOUTS = {
   }
 }
 
+let redis
+test.before(async () => { redis = await startRedis() })
+test.after(() => redis?.stop())
+
+/** Starts `startLayout` with `env` and waits until each of its processes is subscribed to Redis. */
+async function startSubscribed (startLayout, env) {
+  const layout = await startLayout({ REDIS_URL: redis.url, ...env })
+  try {
+    await waitFor(async () => (await redisCommand(redis.port, 'PUBSUB', 'NUMSUB', 'socketio'))[1] === layout.subscribers,
+      { timeoutMs: 20000, message: `${layout.subscribers} hub processes subscribed to the Redis channel` })
+  } catch (err) {
+    await layout.stop()
+    throw err
+  }
+  return layout
+}
+
+/** The pid of the hub process serving `socket` (from system_status). */
+async function pidOf (socket) {
+  const status = nextEvent(socket, 'system_status')
+  assert.equal((await ask(socket, 'system_status')).ok, true)
+  return (await status).pid
+}
+
 const N = 25
 const EVENTS = ['chat_message', 'file_update', 'tts_notification', 'system_status', 'error']
 
 for (const [name, startLayout] of Object.entries(LAYOUTS)) {
   test(`cross-process delivery through Redis: ${name}`, async (t) => {
-    const redis = await startRedis()
-    t.after(() => redis.stop())
-    const layout = await startLayout({ REDIS_URL: redis.url, RATE_LIMIT_POINTS: '100000' })
+    const layout = await startSubscribed(startLayout, { RATE_LIMIT_POINTS: '100000' })
     let stopped = false
     t.after(() => stopped || layout.stop())
-    await waitFor(async () => (await redisCommand(redis.port, 'PUBSUB', 'NUMSUB', 'socketio'))[1] === layout.subscribers,
-      { timeoutMs: 20000, message: `${layout.subscribers} hub processes subscribed to the Redis channel` })
 
     // a1, a2 on the first URL, b1, b2 on the second.
     const names = ['a1', 'b1', 'a2', 'b2']
@@ -50,11 +71,7 @@ for (const [name, startLayout] of Object.entries(LAYOUTS)) {
     }
     t.after(() => { for (const socket of Object.values(clients)) socket.close() })
     const pids = {}
-    for (const user of names) {
-      const status = nextEvent(clients[user], 'system_status')
-      await ask(clients[user], 'system_status')
-      pids[user] = (await status).pid
-    }
+    for (const user of names) pids[user] = await pidOf(clients[user])
     assert.notEqual(pids.a1, pids.b1, 'the clients are in two different processes')
     assert.equal(pids.a1, pids.a2)
     assert.equal(pids.b1, pids.b2)
@@ -115,3 +132,49 @@ for (const [name, startLayout] of Object.entries(LAYOUTS)) {
     t.diagnostic(`${6 * N + 2} events sent, ${deliveries} deliveries across 2 processes in ${ms} ms (${Math.round(deliveries / ms * 1000)}/s)`)
   })
 }
+
+for (const [name, startLayout] of Object.entries(LAYOUTS)) {
+  test(`the rate limit is counted in Redis across processes: ${name}`, async (t) => {
+    const layout = await startSubscribed(startLayout, { RATE_LIMIT_POINTS: '4', RATE_LIMIT_WINDOW_SECONDS: '60' })
+    t.after(() => layout.stop())
+    const here = await connectClient(layout.urls[0], { user: 'limited' })
+    const there = await connectClient(layout.urls[1 % layout.urls.length], { user: 'limited' })
+    const other = await connectClient(layout.urls[1 % layout.urls.length], { user: 'unlimited' })
+    t.after(() => { here.close(); there.close(); other.close() })
+    assert.notEqual(await pidOf(here), await pidOf(there), 'the user is connected to two processes') // 1 point each
+    assert.equal((await ask(here, 'system_status')).ok, true) // 3
+    assert.equal((await ask(there, 'system_status')).ok, true) // 4: the budget is spent
+    for (const socket of [here, there]) {
+      const error = nextEvent(socket, 'error')
+      const ack = await ask(socket, 'system_status')
+      assert.equal(ack.ok, false)
+      const got = await error
+      assert.equal(got.code, 'rate_limited')
+      assert.deepEqual(got.limit, { points: 4, window_seconds: 60 })
+      assert.ok(got.retry_after > 0 && got.retry_after <= 60, `retry_after ${got.retry_after}`)
+    }
+    assert.equal((await ask(other, 'system_status')).ok, true, 'another user has its own budget')
+    const ttl = await redisCommand(redis.port, 'PTTL', 'socketio-hub:rate:limited')
+    assert.ok(ttl > 0 && ttl <= 60000, `the key expires with the window (PTTL ${ttl})`)
+  })
+}
+
+test('Redis going away mid-run: the hub keeps serving (/health, new connections, acks); it logs the failures', async (t) => {
+  const ownRedis = await startRedis()
+  t.after(() => ownRedis.stop())
+  const hub = await startHub({ env: { REDIS_URL: ownRedis.url }, track: children })
+  t.after(() => hub.stop())
+  const before = await connectClient(hub.url, { user: 'before' })
+  t.after(() => before.close())
+  assert.equal((await ask(before, 'join_session', { session_id: 's1' })).ok, true)
+  await ownRedis.stop()
+  const health = await fetch(`${hub.url}/health`, { signal: AbortSignal.timeout(10000) })
+  assert.equal(health.status, 200)
+  assert.equal((await health.json()).status, 'ok')
+  const after = await connectClient(hub.url, { user: 'after' })
+  t.after(() => after.close())
+  assert.deepEqual(await ask(after, 'join_session', { session_id: 's1' }), { ok: true, room: 'session:s1' })
+  assert.deepEqual(await ask(before, 'chat_message', { session_id: 's1', text: 'into the void' }), { ok: true })
+  await waitFor(() => /rate limit not checked, Redis failed/.test(hub.stderr()) && /Cannot publish to redis/.test(hub.stderr()),
+    { timeoutMs: 15000, message: 'the Redis failures in the log' })
+})
