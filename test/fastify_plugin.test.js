@@ -13,7 +13,7 @@ const Fastify = require('fastify')
 const WebSocket = require('ws')
 const nodeAsgi = require('../lib/fastify')
 const { PythonHandler, PythonError } = require('..')
-const { FIXTURES, captureLogger } = require('./helpers')
+const { FIXTURES, captureLogger, rawRequest, parseResponse, decodeChunked } = require('./helpers')
 
 const APP = 'fastify_plugin_app:app'
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'node-asgi-fastify-'))
@@ -30,6 +30,9 @@ test.before(async () => {
   fastify = Fastify()
   fastify.get('/', async () => 'fastify home')
   fastify.post('/js-echo', async (request) => ({ parsed: request.body }))
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (request.headers['x-deny'] !== undefined) return reply.code(401).send({ denied: true })
+  })
   await fastify.register(nodeAsgi, { prefix: '/api', app: APP, appDir: FIXTURES, logger: captureLogger() })
   await fastify.register(nodeAsgi, { prefix: '/other', handler: provided })
   await fastify.listen({ port: 0, host: '127.0.0.1' })
@@ -77,6 +80,12 @@ test("Fastify's own routes and body parsing still work beside the mount", async 
   assert.equal(await (await get('/')).text(), 'fastify home')
   const res = await get('/js-echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,2]}' })
   assert.deepEqual(await res.json(), { parsed: { a: [1, 2] } })
+})
+
+test("the parent context's hooks run before the app (an onRequest hook answers 401 instead)", async () => {
+  const denied = await get('/api/scope', { headers: { 'x-deny': '1' } })
+  assert.equal(denied.status, 401)
+  assert.deepEqual(await denied.json(), { denied: true })
 })
 
 test("paths outside the prefix get Fastify's 404, not the app's", async () => {
@@ -159,6 +168,18 @@ test('a WebSocket handshake outside every prefix gets 404', async () => {
     assert.equal(res.statusCode, 404, p)
     ws.terminate()
   }
+})
+
+test('a non-WebSocket upgrade (h2c) is served as a plain request, by Fastify and under the prefix by the app', async () => {
+  const port = fastify.server.address().port
+  const ask = (p) => rawRequest(port, `GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n`, { timeoutMs: 20000 })
+  const own = parseResponse((await ask('/')).data)
+  assert.equal(own.status, 200)
+  assert.equal(own.body.toString(), 'fastify home')
+  const app = parseResponse((await ask('/api/scope')).data)
+  assert.equal(app.status, 200)
+  const body = app.headers['transfer-encoding'] ? decodeChunked(app.body).body : app.body
+  assert.equal(JSON.parse(body.toString()).root_path, '/api')
 })
 
 test('fastify.close() closes a handler the plugin created: WebSockets get 1012, lifespan shutdown runs; a given handler stays open', async () => {
