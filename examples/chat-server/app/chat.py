@@ -29,6 +29,7 @@ class Status(str, enum.Enum):
 
 
 RECEIVING = (Status.CONNECTED, Status.ACTIVE)
+LISTED = (Status.NEW, Status.CONNECTED, Status.ACTIVE, Status.SUSPENDED)  # statuses of listed clients
 
 
 class ChatError(Exception):
@@ -275,7 +276,8 @@ class ChatServer:
         by_status = collections.Counter(c.status.value for c in self.clients.values())
         return {
             "clients": len(self.clients),
-            "clients_by_status": {s.value: by_status.get(s.value, 0) for s in Status if s not in (Status.CLOSED,)},
+            # CLOSING, CLOSED and ERROR clients are removed at once: they are counted in closed/errored
+            "clients_by_status": {s.value: by_status.get(s.value, 0) for s in LISTED},
             "connections": len(self.connections),
             "rooms": len(self.rooms),
             "messages": self.messages,

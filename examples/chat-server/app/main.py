@@ -2,7 +2,6 @@
 protocol (protocol.py), over one ChatServer (chat.py). Serve it as `app.main:app`."""
 
 import asyncio
-import logging
 
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse
@@ -11,8 +10,6 @@ from .chat import MAX_CONNECTIONS, ChatError, ChatServer
 from .connection import Connection
 from .protocol import handle_frame
 from .rest import router
-
-log = logging.getLogger("chat-server")
 
 app = FastAPI(title="node-asgi chat server")
 app.state.chat = ChatServer()
