@@ -19,7 +19,7 @@ const ENTRY_POINTS = {
   'node-asgi': ['PythonHandler', 'PythonError'],
   'node-asgi/fastify': ['nodeAsgi', 'default'],
   'node-asgi/platformatic': ['Python', 'Request', 'Response', 'Headers'],
-  'node-asgi/testing': [],
+  'node-asgi/testing': ['createTestClient'],
   'node-asgi/cluster': []
 }
 
