@@ -140,7 +140,7 @@ class Python {
     } catch (err) {
       return Promise.reject(err)
     }
-    if (request.websocket) return openWebSocket(this.#handler, request, this.#scopeInfo(request, request[kTarget]), signal).catch((err) => { throw this.#startError(err) })
+    if (request.websocket) return openWebSocket(this.#handler, request, signal).catch((err) => { throw this.#startError(err) })
     const { method, path, rawHeaders, noBody } = this.#prepare(request)
     const s = request.socket
     const t = request[kTarget]

@@ -70,6 +70,7 @@ class BodyStream {
     this.used = false // write() or end() was called
     this.ended = false
     this.sink = null
+    this.direct = null // WebSocket mode: { send(chunk) → Promise, end() }
     this.waiters = [] // write() promises waiting for room
     this.endWaiters = [] // buffered handleRequest() waiting for end()
   }
@@ -88,6 +89,7 @@ class BodyStream {
       return Promise.reject(new TypeError(`node-asgi/platformatic: write() 'chunk' must be a Buffer, Uint8Array or string, got ${describe(chunk)}`))
     }
     this.used = true
+    if (this.direct !== null) return this.direct.send(chunk)
     if (this.sink !== null && this.chunks.length === 0) {
       if (this.sink.data(chunk)) return Promise.resolve()
       return new Promise((resolve) => this.waiters.push(resolve))
@@ -99,6 +101,11 @@ class BodyStream {
   }
 
   end () {
+    if (this.direct !== null) {
+      this.ended = true
+      this.direct.end()
+      return Promise.resolve()
+    }
     if (!this.ended) {
       this.used = true
       this.ended = true
@@ -112,6 +119,14 @@ class BodyStream {
   attach (sink) {
     this.sink = sink
     this.flush()
+  }
+
+  /** WebSocket mode: every write() is `direct.send(chunk)` (in order, after what was written before). */
+  attachDirect (direct) {
+    const chunks = this.take()
+    this.direct = direct
+    for (const chunk of chunks) direct.send(chunk).catch(() => {}) // their write() already resolved
+    if (this.ended) direct.end()
   }
 
   /** The sink has room again. */
