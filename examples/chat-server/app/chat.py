@@ -118,6 +118,8 @@ class ChatServer:
         """HELLO room:client_id: this connection becomes the client (created if need be)."""
         check_id("room", room)
         check_id("client_id", client_id)
+        if connection.client is not None and connection.client.id != client_id:
+            raise ChatError(f"this connection is already client {connection.client.id!r}")
         client = self.clients.get(client_id)
         if client is None:
             client = self.register(room, client_id)

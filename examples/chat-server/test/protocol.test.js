@@ -62,6 +62,7 @@ test('NEW registers a client without a connection; another connection claims it 
 test('a connection is one client: HELLO as another id is refused, HELLO again as itself is not', async () => {
   const frank = await hello('amber', 'frank')
   assert.equal(await frank.command('HELLO amber:gina'), "ERROR this connection is already client 'frank'")
+  assert.equal(await frank.command('LIST clients').then((l) => l.includes('gina')), false, 'the refused HELLO created nobody')
   assert.equal(await frank.command('HELLO amber:frank'), 'OK HELLO amber:frank CONNECTED')
   assert.equal(await frank.command('PAUSE someone'), "ERROR unknown client 'someone'")
   const gina = await hello('amber', 'gina')
