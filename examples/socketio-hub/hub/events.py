@@ -39,10 +39,19 @@ def register(sio, config, started):
     terminal = Terminal(config.terminal_commands, config.terminal_timeout,
                         config.terminal_output_limit, config.terminal_max_running)
 
+    async def reply(sid, event, data):
+        # The asker is connected to this process: answer it directly, not through Redis (which keeps the
+        # answer ordered before the ack, and working while Redis is away).
+        await sio.emit(event, data, to=sid, ignore_queue=True)
+
     async def fail(sid, event, code, message, **extra):
         payload = error_payload(event, code, message, **extra)
-        await sio.emit('error', payload, to=sid)
+        await reply(sid, 'error', payload)
         return {'ok': False, 'error': payload}
+
+    async def rate_limited(sid, event, exc):
+        return await fail(sid, event, 'rate_limited', str(exc), retry_after=round(exc.retry_after, 3),
+                          limit={'points': exc.points, 'window_seconds': exc.window})
 
     async def sender(sid):
         session = await sio.get_session(sid)
@@ -62,8 +71,7 @@ def register(sio, config, started):
                     result = await fn(sid, fields)
                     return {'ok': True, **(result or {})}
                 except RateLimited as exc:
-                    return await fail(sid, event, 'rate_limited', str(exc), limit={
-                        'points': exc.points, 'window_seconds': exc.window}, retry_after=round(exc.retry_after, 3))
+                    return await rate_limited(sid, event, exc)
                 except ValidationError as exc:
                     return await fail(sid, event, 'invalid_payload', f'{event}: {exc}')
                 except (Refused, TerminalError) as exc:
@@ -89,14 +97,13 @@ def register(sio, config, started):
 
     @sio.on('*')
     async def unknown_event(event, sid, *args):
+        event = str(event)[:64]
         session = await sio.get_session(sid)
         try:
             await limiter.spend(session['user'])
         except RateLimited as exc:
-            return await fail(sid, event, 'rate_limited', str(exc), limit={
-                'points': exc.points, 'window_seconds': exc.window}, retry_after=round(exc.retry_after, 3))
-        return await fail(sid, str(event)[:64], 'unknown_event',
-                          f"unknown event {str(event)[:64]!r}; known: {', '.join(sorted(SCHEMAS))}")
+            return await rate_limited(sid, event, exc)
+        return await fail(sid, event, 'unknown_event', f"unknown event {event!r}; known: {', '.join(sorted(SCHEMAS))}")
 
     def join(sid, room):
         joined = [r for r in sio.rooms(sid) if r != sid]
@@ -140,12 +147,12 @@ def register(sio, config, started):
         result = await terminal.run(fields['command'])
         if 'request_id' in fields:
             result['request_id'] = fields['request_id']
-        await sio.emit('terminal_output', result, to=sid)
+        await reply(sid, 'terminal_output', result)
 
     @handler('system_status')
     async def system_status(sid, fields):
         session = await sio.get_session(sid)
-        await sio.emit('system_status', {
+        await reply(sid, 'system_status', {
             'version': config.version,
             'uptime': round(time.monotonic() - started, 3),
             'pid': os.getpid(),
@@ -154,6 +161,6 @@ def register(sio, config, started):
             'connections': sum(1 for _ in sio.manager.get_participants('/', None)),
             'redis': config.redis_url is not None,
             'terminal_commands': sorted(config.terminal_commands),
-        }, to=sid)
+        })
 
     return limiter

@@ -159,7 +159,7 @@ for (const [name, startLayout] of Object.entries(LAYOUTS)) {
   })
 }
 
-test('Redis going away mid-run: the hub keeps serving (/health, new connections, acks); it logs the failures', async (t) => {
+test('Redis going away mid-run: the hub keeps serving (/health, new connections, answers to the asker); it logs the failures', async (t) => {
   const ownRedis = await startRedis()
   t.after(() => ownRedis.stop())
   const hub = await startHub({ env: { REDIS_URL: ownRedis.url }, track: children })
@@ -175,6 +175,12 @@ test('Redis going away mid-run: the hub keeps serving (/health, new connections,
   t.after(() => after.close())
   assert.deepEqual(await ask(after, 'join_session', { session_id: 's1' }), { ok: true, room: 'session:s1' })
   assert.deepEqual(await ask(before, 'chat_message', { session_id: 's1', text: 'into the void' }), { ok: true })
+  const status = nextEvent(after, 'system_status') // answered directly, not through Redis
+  assert.deepEqual(await ask(after, 'system_status'), { ok: true })
+  assert.equal((await status).user, 'after')
+  const error = nextEvent(after, 'error')
+  assert.equal((await ask(after, 'tts_notification', { text: '' })).ok, false)
+  assert.equal((await error).code, 'invalid_payload')
   await waitFor(() => /rate limit not checked, Redis failed/.test(hub.stderr()) && /Cannot publish to redis/.test(hub.stderr()),
     { timeoutMs: 15000, message: 'the Redis failures in the log' })
 })
