@@ -120,7 +120,7 @@ async function spawnRedis (port, dir, timeoutMs) {
 
 /**
  * Starts a real redis-server on a free 127.0.0.1 port, without persistence, in a temp dir, and
- * waits until it answers PING. Resolves { port, url, output(), stop() }; stop() ends it (SIGTERM,
+ * waits until it answers PING. Resolves { port, url, dir, output(), stop() }; stop() ends it (SIGTERM,
  * SIGKILL after 5 s), removes the temp dir and is safe to call twice. Rejects with a clear error
  * when redis-server is missing (set NODE_ASGI_REDIS_SERVER to use another binary).
  */
@@ -150,7 +150,7 @@ async function startRedis ({ timeoutMs = 15000 } = {}) {
       })()
       return stopping
     }
-    return { port, url: `redis://127.0.0.1:${port}/0`, output: started.output, stop }
+    return { port, url: `redis://127.0.0.1:${port}/0`, dir, output: started.output, stop }
   }
   fs.rmSync(dir, { recursive: true, force: true })
   throw new Error(`redis-server exited before answering PING (3 attempts):\n${lastOutput}`)
