@@ -1,5 +1,4 @@
-"""Fixed-window rate limit: each user (the token's sub) may spend `points` events per `window` seconds,
-counted in this process, or in Redis (shared by every hub process) when REDIS_URL is set."""
+"""Fixed-window rate limits per user (the token's sub): counted in this process, or in Redis when shared."""
 import logging
 import time
 
