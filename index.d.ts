@@ -100,6 +100,17 @@ export interface InProcessResponse {
   body: Buffer
 }
 
+/** Options of `handler.fetch()`. */
+export interface FetchOptions {
+  /**
+   * ASGI `root_path` for this call (default: the handler's `rootPath`). The request URL's path is
+   * taken as below it, as a proxy that strips the prefix (or Hono's `mount()`) hands it over.
+   */
+  rootPath?: string
+  /** The scope's `client` address as `[host, port]`. Default `null` (none). */
+  client?: [host: string, port: number] | null
+}
+
 /** A Python exception, carried into JS. */
 export class PythonError extends Error {
   /**
@@ -223,6 +234,16 @@ export class PythonHandler extends EventEmitter {
   listen (options?: ListenOptions): Promise<NativeHttpServer>
   /** Runs one request through the app in-process, without sockets. */
   handleRequest (request?: InProcessRequest): Promise<InProcessResponse>
+  /**
+   * Runs a WHATWG `Request` through the app in-process and resolves with a `Response` as soon as the
+   * app starts it; its body streams as the app sends (the app's `send()` waits while it is unread),
+   * and the request body is read only as the app receives it. The request's `signal` (or cancelling
+   * the body) gives the app `http.disconnect`. Scope: scheme, server and Host from the URL. Bound
+   * to its handler (usable as `app.mount('/py', handler.fetch, ...)`). Rejects with a `TypeError`
+   * for a non-Request, a bad option or a used body; with the signal's reason when aborted first;
+   * with the handler's error when it is closed or failed to start.
+   */
+  fetch (request: Request, options?: FetchOptions | null): Promise<Response>
   /**
    * Stops accepting requests (new ones are answered 503), closes open WebSockets with 1012, waits
    * for requests and connections in flight up to `timeoutGracefulShutdown`, runs lifespan shutdown
