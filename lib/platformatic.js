@@ -6,7 +6,7 @@ const path = require('node:path')
 const { PythonHandler } = require('./handler')
 const { PythonError } = require('./errors')
 const { Headers, describe } = require('./platformatic_headers')
-const { Request, kBody, kTarget } = require('./platformatic_request')
+const { Request, kBody, kStreamed, kTarget } = require('./platformatic_request')
 const { Response, kCreate, kFinish } = require('./platformatic_response')
 const { MARKER, appHead, decodeBody } = require('./platformatic_frames')
 const { exchange } = require('./platformatic_exchange')
@@ -104,8 +104,10 @@ class Python {
       return Promise.reject(err)
     }
     if (signal !== undefined && signal !== null) return this.handleStream(request, signal).then(collect)
-    const body = request[kBody]
-    if (body.used) return body.whenEnded().then(() => this.#buffered(request, Buffer.concat([request.body, ...body.take()])))
+    if (request[kStreamed]) {
+      const body = request[kBody]
+      return body.whenEnded().then(() => this.#buffered(request, Buffer.concat([request.body, ...body.take()])))
+    }
     return this.#buffered(request, request.body)
   }
 
@@ -141,7 +143,7 @@ class Python {
       return Promise.reject(err)
     }
     if (request.websocket) return openWebSocket(this.#handler, request, signal).catch((err) => { throw this.#startError(err) })
-    const { method, path, rawHeaders, noBody } = this.#prepare(request)
+    const { method, path, rawHeaders, noBody } = this.#prepare(request, true)
     const s = request.socket
     const t = request[kTarget]
     const socket = {
@@ -191,6 +193,10 @@ class Python {
   #prepare (request, stream) {
     const t = request[kTarget]
     let info = this.#scopeInfo(request, t)
+    if (stream) {
+      info ??= {}
+      info.t = 1
+    }
     let method = request.method
     const head = method.length === 4 && method.toUpperCase() === 'HEAD'
     if (head) {
@@ -204,10 +210,9 @@ class Python {
   }
 
   #buffered (request, body) {
-    const { method, path, rawHeaders, noBody } = this.#prepare(request)
+    const { method, path, rawHeaders, noBody } = this.#prepare(request, false)
     return this.#handler.handleRequest({ method, url: path, headers: rawHeaders, body }).then((res) => {
-      const head = appHead(res.rawHeaders)
-      if (head === null) return Response[kCreate](res.status, res.rawHeaders, res.body, null)
+      const head = appHead(res.rawHeaders) ?? { status: res.status, headers: res.rawHeaders } // the wrapper marks only what it changed
       const { data, trailer } = decodeBody(res.body)
       if (trailer === null) throw new Error('node-asgi/platformatic: the ASGI app did not complete its response')
       if (head.status === 0 || !trailer.complete) throw failure(trailer)

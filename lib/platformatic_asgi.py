@@ -3,16 +3,17 @@
 learns, per request, the app's exception and the log records it emitted (loop thread only).
 
 Wire format towards Node (an internal protocol between this file and lib/platformatic_frames.js):
-- http.response.start goes out with status 200; the app's status is the first header,
-  `x-node-asgi-platformatic` ("0" when the app started no response: the trailer says why), and
-  its Content-Length travels as `x-node-asgi-platformatic-length`
-  (the body grows by the framing, and no status or method may make Node drop the body);
+- http.response.start goes out as the app sent it, unless the response streams (handleStream)
+  or its status has no body (1xx, 204, 304): then with status 200, the app's status as the first
+  header, `x-node-asgi-platformatic` ("0" when the app started no response: the trailer says
+  why), and its Content-Length as `x-node-asgi-platformatic-length` (Node would drop the body, or
+  check its length, and the framing changes both);
 - the body is a sequence of frames: 1 type byte + 4-byte big-endian length + payload. b"D" is
   response data; the last frame, sent when the app returns, is b"E" (nothing to report) or b"X"
   (JSON: {"s": started, "c": complete, "e": [type, message, traceback] or null, "r": reason or
   null, "l": log text}).
-A request may carry a `x-node-asgi-platformatic` header (JSON, removed before the app sees the
-scope): {"m": method, "s": scheme, "c": [host, port], "v": [host, port], "t": 1 to stream}.
+A request may carry a `x-node-asgi-platformatic` header first (JSON, removed before the app sees
+the scope): {"m": method, "s": scheme, "c": [host, port], "v": [host, port], "t": 1 to stream}.
 """
 
 import asyncio
@@ -28,6 +29,7 @@ import traceback
 MARKER = b"x-node-asgi-platformatic"
 LENGTH = b"x-node-asgi-platformatic-length"
 EMPTY_TRAILER = b"E\x00\x00\x00\x00"
+NO_BODY = frozenset(range(100, 200)) | {204, 304}
 
 _records = contextvars.ContextVar("node_asgi_platformatic_records", default=None)
 
@@ -65,7 +67,19 @@ def _describe(exc):
 
 
 def _frame(kind, payload):
-    return kind + len(payload).to_bytes(4, "big") + payload
+    return kind + len(payload).to_bytes(4, "big") + bytes(payload)
+
+
+class _Done:
+    """An awaitable that is already done: what send() returns when nothing goes to Node."""
+
+    __slots__ = ()
+
+    def __await__(self):
+        return iter(())
+
+
+DONE = _Done()
 
 
 def _is_bytes(value):
@@ -84,37 +98,38 @@ class _Exchange:
         self.complete = False
         self.held = b""  # buffered mode: the final data frame, sent with the trailer
 
-    async def wrapped_send(self, message):
+    def wrapped_send(self, message):
+        """The app's send(): returns the awaitable of node-asgi's send() (no coroutine of its own)."""
         kind = message.get("type") if type(message) is dict else None
         if kind == "http.response.start" and not self.started:
-            start = self.translate_start(message)
-            if start is None:
-                await self.send(message)  # malformed: node-asgi's send() raises its own error
-                return
-            await self.send(start)
-            self.started = True
-            return
+            status = message.get("status")
+            if type(status) is not int:
+                return self.send(message)  # node-asgi's send() raises its own error
+            if self.stream or status in NO_BODY:
+                start = self.translate_start(message)
+                if start is None:
+                    return self.send(message)
+                message = start
+            self.started = True  # finish() copes with a start node-asgi then refused
+            return self.send(message)
         if kind == "http.response.body" and self.started:
             if self.complete:
                 raise RuntimeError("Unexpected ASGI message 'http.response.body' sent, after response already completed.")
             body = message.get("body", b"")
             more = message.get("more_body", False)
             if not _is_bytes(body) or type(more) is not bool:
-                await self.send(message)  # node-asgi's send() names the bad key
-                return
+                return self.send(message)  # node-asgi's send() names the bad key
             if more:
                 if body:
-                    await self.send({"type": "http.response.body", "body": _frame(b"D", bytes(body)), "more_body": True})
-                return
+                    return self.send({"type": "http.response.body", "body": _frame(b"D", body), "more_body": True})
+                return DONE
             self.complete = True
-            data = _frame(b"D", bytes(body)) if body else b""
-            if self.stream:
-                if data:
-                    await self.send({"type": "http.response.body", "body": data, "more_body": True})
-            else:
-                self.held = data
-            return
-        await self.send(message)  # misordered or unknown: node-asgi's send() raises as uvicorn does
+            if body:
+                if self.stream:
+                    return self.send({"type": "http.response.body", "body": _frame(b"D", body), "more_body": True})
+                self.held = _frame(b"D", body)
+            return DONE
+        return self.send(message)  # misordered or unknown: node-asgi's send() raises as uvicorn does
 
     @staticmethod
     def translate_start(message):
@@ -145,29 +160,36 @@ class _Exchange:
                 log += f"Exception in ASGI application\n{error[2]}"
             report = {"s": self.started, "c": self.complete, "e": error, "r": reason, "l": log}
             trailer = _frame(b"X", json.dumps(report).encode())
-        if not self.started:
-            await self.send({"type": "http.response.start", "status": 200, "headers": [(MARKER, b"0")]})
-            self.started = True
-        await self.send({"type": "http.response.body", "body": self.held + trailer, "more_body": False})
+        if self.started:
+            try:
+                await self.send({"type": "http.response.body", "body": self.held + trailer, "more_body": False})
+                return
+            except RuntimeError:
+                pass  # node-asgi refused the app's start (a bad header): answer as if none was sent
+        await self.send({"type": "http.response.start", "status": 200, "headers": [(MARKER, b"0")]})
+        await self.send({"type": "http.response.body", "body": trailer, "more_body": False})
 
 
 def _apply_marker(scope):
+    """The scope with its first header (the marker) applied and removed; whether to stream."""
     headers = scope["headers"]
-    for i, (name, value) in enumerate(headers):
-        if name == MARKER:
-            scope = dict(scope)
-            scope["headers"] = headers[:i] + headers[i + 1:]
-            info = json.loads(value)
-            if "m" in info:
-                scope["method"] = info["m"]
-            if "s" in info:
-                scope["scheme"] = info["s"]
-            if "c" in info:
-                scope["client"] = tuple(info["c"])
-            if "v" in info:
-                scope["server"] = tuple(info["v"])
-            return scope, info.get("t") == 1
-    return scope, False
+    scope = dict(scope)
+    scope["headers"] = headers[1:]
+    try:
+        info = json.loads(headers[0][1])
+    except ValueError:
+        return scope, False
+    if type(info) is not dict:
+        return scope, False
+    if "m" in info:
+        scope["method"] = info["m"]
+    if "s" in info:
+        scope["scheme"] = info["s"]
+    if "c" in info:
+        scope["client"] = tuple(info["c"])
+    if "v" in info:
+        scope["server"] = tuple(info["v"])
+    return scope, info.get("t") == 1
 
 
 class PlatformaticApp:
@@ -179,10 +201,14 @@ class PlatformaticApp:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        scope, stream = _apply_marker(scope)
+        headers = scope["headers"]
+        if headers and headers[0][0] == MARKER:
+            scope, stream = _apply_marker(scope)
+        else:
+            stream = False
         exchange = _Exchange(send, stream)
         records = []
-        _records.set(records)  # this request's task owns this context
+        _records.set(records)  # this request's task owns this context (node-asgi: a task per request)
         error = None
         reason = None
         try:
@@ -196,8 +222,6 @@ class PlatformaticApp:
                 reason = "ASGI callable returned without starting response."
             elif not exchange.complete:
                 reason = "ASGI callable returned without completing response."
-        finally:
-            _records.set(None)
         await exchange.finish(error, reason, records)
 
 

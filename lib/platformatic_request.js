@@ -4,6 +4,7 @@
 const { Headers, describe, TOKEN } = require('./platformatic_headers')
 
 const kBody = Symbol('node-asgi.platformatic.body')
+const kStreamed = Symbol('node-asgi.platformatic.streamed')
 const kTarget = Symbol('node-asgi.platformatic.target')
 const HIGH_WATER = 64 * 1024 // written bytes held before write() waits for the app to read
 
@@ -172,7 +173,7 @@ class Request {
   #docroot
   #socket
   #websocket
-  #stream = new BodyStream()
+  #stream = null // BodyStream, made on first use
 
   /** @param {import('../platformatic').RequestOptions} options */
   constructor (options) {
@@ -234,10 +235,10 @@ class Request {
    * Writes a chunk of the body (HTTP), or sends a message (WebSocket: a string is a text message,
    * a Buffer a binary one). Resolves when it is accepted; waits while 64 KiB are unread.
    */
-  write (chunk) { return this.#stream.write(chunk, this.#websocket) }
+  write (chunk) { return this[kBody].write(chunk, this.#websocket) }
 
   /** Ends the body (HTTP), or closes the WebSocket with 1000. */
-  end () { return this.#stream.end() }
+  end () { return this[kBody].end() }
 
   toJSON () {
     const out = { method: this.#method, url: this.#url, headers: this.#headers.toJSON(), body: this.body }
@@ -246,10 +247,13 @@ class Request {
   }
 
   /** (internal) the written body. */
-  get [kBody] () { return this.#stream }
+  get [kBody] () { return (this.#stream ??= new BodyStream()) }
+
+  /** (internal) whether write() or end() was called. */
+  get [kStreamed] () { return this.#stream !== null && this.#stream.used }
 
   /** (internal) path and query, scheme and server of the URL. */
   get [kTarget] () { return target(this.#url, this.#websocket) }
 }
 
-module.exports = { Request, kBody, kTarget }
+module.exports = { Request, kBody, kStreamed, kTarget }
