@@ -90,3 +90,14 @@ test('start() rejects a bad port or host with a TypeError naming it', async () =
   await assert.rejects(start({ port: '8000' }), { name: 'TypeError', message: /'port'.*got "8000"/ })
   await assert.rejects(start({ port: 0, host: '' }), { name: 'TypeError', message: /'host' must be a non-empty string/ })
 })
+
+test('start() on a port in use rejects with EADDRINUSE and leaves nothing running; the first server keeps serving', { timeout: 30000 }, async () => {
+  const first = await start({ port: 0, logger: quiet })
+  try {
+    await assert.rejects(start({ port: first.port, logger: quiet }), { code: 'EADDRINUSE' })
+    const res = await fetch(new URL('api/health', first.url), { signal: AbortSignal.timeout(10000) })
+    assert.equal((await res.json()).status, 'ok')
+  } finally {
+    await first.close()
+  }
+})
