@@ -12,7 +12,8 @@ const { FIXTURES, captureLogger, waitFor } = require('./helpers')
 const handlers = {}
 
 function handlerFor (app, options = {}) {
-  handlers[app] ??= new PythonHandler({ app, appDir: FIXTURES, logger: captureLogger(), ...options })
+  // timeoutGracefulShutdown null: a session left pending would make close() (after all tests) hang
+  handlers[app] ??= new PythonHandler({ app, appDir: FIXTURES, logger: captureLogger(), timeoutGracefulShutdown: null, ...options })
   return handlers[app]
 }
 
