@@ -10,13 +10,15 @@ const { FIXTURES, captureLogger, waitFor } = require('./helpers')
 let handler
 
 before(async () => {
-  handler = new PythonHandler({ app: 'fetch_apps:app', appDir: FIXTURES, logger: captureLogger(), timeoutGracefulShutdown: null })
+  handler = new PythonHandler({ app: 'fetch_apps:app', appDir: FIXTURES, logger: captureLogger(), timeoutGracefulShutdown: 10 })
   await handler.start()
 })
 
 after(async () => {
-  // timeoutGracefulShutdown null: close() would wait forever for a request left pending
+  // A request left pending would hold close() until the graceful-shutdown timeout (10 s)
+  const began = Date.now()
   await handler.close()
+  assert.ok(Date.now() - began < 5000, `close() took ${Date.now() - began} ms: a request was left pending`)
 })
 
 const get = (path, init) => handler.fetch(new Request(`http://localhost${path}`, init))

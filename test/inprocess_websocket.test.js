@@ -12,8 +12,7 @@ const { FIXTURES, captureLogger, waitFor } = require('./helpers')
 const handlers = {}
 
 function handlerFor (app, options = {}) {
-  // timeoutGracefulShutdown null: a session left pending would make close() (after all tests) hang
-  handlers[app] ??= new PythonHandler({ app, appDir: FIXTURES, logger: captureLogger(), timeoutGracefulShutdown: null, ...options })
+  handlers[app] ??= new PythonHandler({ app, appDir: FIXTURES, logger: captureLogger(), timeoutGracefulShutdown: 10, ...options })
   return handlers[app]
 }
 
@@ -28,7 +27,10 @@ before(async () => {
 })
 
 after(async () => {
+  // A session left pending would hold close() until the graceful-shutdown timeout (10 s)
+  const began = Date.now()
   await Promise.all(Object.values(handlers).map((h) => h.close()))
+  assert.ok(Date.now() - began < 5000, `close() took ${Date.now() - began} ms: a WebSocket session was left pending`)
 })
 
 test('echo: text comes back as text, bytes as bytes; the client close reaches the app with its code and reason', async () => {
