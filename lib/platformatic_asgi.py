@@ -241,7 +241,8 @@ def load(docroot, file, function):
     try:
         app = getattr(module, function)
     except AttributeError:
-        raise AttributeError(f'Attribute "{function}" not found in {entry}.') from None
+        # not an AttributeError: node-asgi's loader would replace its message with its own
+        raise ImportError(f'Attribute "{function}" not found in {entry}.') from None
     if not callable(app):
         raise TypeError(f'"{file}:{function}" is not callable (got {type(app).__name__}).')
     _install_capture()
@@ -256,7 +257,10 @@ class _Targets:
         if not name.startswith("x"):
             raise AttributeError(name)
         target = json.loads(binascii.unhexlify(name[1:]))
-        return load(target["docroot"], target["file"], target["function"])
+        try:
+            return load(target["docroot"], target["file"], target["function"])
+        except AttributeError as exc:  # raised by the module's code: keep its message (see load())
+            raise ImportError(f"AttributeError: {exc}") from exc
 
 
 targets = _Targets()
