@@ -12,7 +12,9 @@ from tunnel_registry import JoinError
 
 class Session:
     """A connection's state. Loop thread only. Sends go through `lock` so that messages from this
-    connection's task and from its peer's task (forwarded data) keep their order and never overlap."""
+    connection's task and from its peer's task (forwarded data) keep their order and never overlap
+    (node-asgi's send() must not be awaited by two tasks at once on a congested connection: one of
+    them would wait forever)."""
 
     def __init__(self, send, service):
         self._send = send

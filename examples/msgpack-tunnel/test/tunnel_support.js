@@ -16,10 +16,11 @@ const SERVER_ARGS = ['app:app', '--app-dir', EXAMPLE, '--ws-max-size', '1049600'
 
 /**
  * Starts the example with the CLI; `env` adds to (or, with undefined values, removes from) the
- * environment, which has TUNNEL_TOKENS set to TOKENS. `track` is the test file's Set of children.
+ * environment, which has TUNNEL_TOKENS set to TOKENS. `http` is the CLI's --http (default: the
+ * native server). `track` is the test file's Set of children.
  */
-function startTunnelServer ({ env = {}, track } = {}) {
-  return startCli(SERVER_ARGS, { env: { TUNNEL_TOKENS: TOKENS.join(','), ...env }, track })
+function startTunnelServer ({ env = {}, http = 'native', track } = {}) {
+  return startCli([...SERVER_ARGS, '--http', http], { env: { TUNNEL_TOKENS: TOKENS.join(','), ...env }, track })
 }
 
 /** GET /health: { status, connections, tunnels: { waiting, paired } }. */
