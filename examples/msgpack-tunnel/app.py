@@ -76,7 +76,8 @@ async def http(scope, receive, send):
     if scope["method"] in ("GET", "HEAD") and scope["path"] == "/health":
         status, body, content_type = 200, json.dumps(get_service().health()).encode(), b"application/json"
     else:
-        status, body, content_type = 404, f"Not Found: WebSocket {TUNNEL_PATH}, or GET /health\n".encode(), b"text/plain; charset=utf-8"
+        status, content_type = 404, b"text/plain; charset=utf-8"
+        body = f"Not Found: WebSocket {TUNNEL_PATH}, or GET /health\n".encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

@@ -67,7 +67,8 @@ def decode(message):
         raise FrameError(UNSUPPORTED_DATA, f"a frame needs 'type' (a str), got {got}")
     fields = FIELDS.get(message_type)
     if fields is None:
-        raise FrameError(UNSUPPORTED_DATA, f"unknown message type {message_type[:40]!r}: expected auth, open, join or data")
+        raise FrameError(UNSUPPORTED_DATA,
+                         f"unknown message type {message_type[:40]!r}: expected auth, open, join or data")
     for key in frame:
         if key != "type" and key not in fields:
             raise FrameError(UNSUPPORTED_DATA, f"'{message_type}' has an unknown field {str(key)[:40]!r}")
