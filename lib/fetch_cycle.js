@@ -8,6 +8,7 @@ const { MORE_BODY, WANTS_DRAIN, bodyBuffer } = require('./native')
 const { responseHasNoBody, declaredLength } = require('./http_cycle')
 const { describe } = require('./options')
 const { address, rootPathOption, checkKeys } = require('./inprocess_options')
+const { BufferedResponse } = require('./fetch_response')
 
 const FETCH_OPTIONS = ['rootPath', 'client']
 
@@ -195,19 +196,18 @@ class FetchCycle {
     try {
       const headers = new Headers()
       for (let i = 0; i < this.rawHeaders.length; i += 2) headers.append(this.rawHeaders[i], this.rawHeaders[i + 1])
-      let body = null
-      if (!this.noBody) {
-        if (this.complete) {
-          body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks)
-        } else {
-          body = new ReadableStream({
-            start: (controller) => { this.controller = controller },
-            pull: () => this.pull(),
-            cancel: () => this.cancelled()
-          }, { highWaterMark: this.handler.options.responseHighWater, size: (chunk) => chunk.byteLength })
-        }
+      const init = { status, statusText: STATUS_CODES[status] ?? '', headers }
+      if (this.noBody) {
+        response = new Response(null, init)
+      } else if (this.complete) { // the whole body came with the head: no stream unless asked for
+        response = new BufferedResponse(this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks), init)
+      } else {
+        response = new Response(new ReadableStream({
+          start: (controller) => { this.controller = controller },
+          pull: () => this.pull(),
+          cancel: () => this.cancelled()
+        }, { highWaterMark: this.handler.options.responseHighWater, size: (chunk) => chunk.byteLength }), init)
       }
-      response = new Response(body, { status, statusText: STATUS_CODES[status] ?? '', headers })
     } catch (err) {
       this.abort(new Error(`node-asgi: fetch() cannot represent the app's response (status ${status}) as a Response: ${err.message}`, { cause: err }))
       return
