@@ -64,6 +64,7 @@ function handshakeHead (handler, options) {
     else throw new TypeError(`node-asgi: option 'query' must be a string, URLSearchParams or an object of strings, got ${describe(query)}`)
     url += (url.includes('?') ? '&' : '?') + search
   }
+  if (/[\0-\x20\x7f]/.test(url)) throw new TypeError(`node-asgi: option 'path' (with 'query') must not contain spaces or control characters, got ${describe(url)}`)
   if (!Array.isArray(subprotocols) || !subprotocols.every((p) => typeof p === 'string' && TOKEN.test(p))) {
     throw new TypeError(`node-asgi: option 'subprotocols' must be an array of protocol tokens, got ${describe(subprotocols)}`)
   }

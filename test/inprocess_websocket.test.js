@@ -247,6 +247,7 @@ test('bad options are TypeErrors naming the option', async () => {
   await assert.rejects(openInProcessWebSocket({}, {}), /'handler' must be a PythonHandler/)
   await assert.rejects(openInProcessWebSocket(handler, 'x'), { name: 'TypeError', message: /expects an options object/ })
   await assert.rejects(openInProcessWebSocket(handler, { path: 'ws' }), { name: 'TypeError', message: /'path'/ })
+  await assert.rejects(openInProcessWebSocket(handler, { path: '/a b' }), { name: 'TypeError', message: /'path'/ })
   await assert.rejects(openInProcessWebSocket(handler, { pth: '/' }), { name: 'TypeError', message: /unknown WebSocket option 'pth'/ })
   await assert.rejects(openInProcessWebSocket(handler, { subprotocols: 'v1' }), { name: 'TypeError', message: /'subprotocols'/ })
   await assert.rejects(openInProcessWebSocket(handler, { subprotocols: ['a b'] }), { name: 'TypeError', message: /'subprotocols'/ })
