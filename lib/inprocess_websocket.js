@@ -70,10 +70,12 @@ function handshakeHead (handler, options) {
   }
   if (scheme !== 'ws' && scheme !== 'wss') throw new TypeError(`node-asgi: option 'scheme' must be 'ws' or 'wss', got ${describe(scheme)}`)
   if (headers === null || typeof headers !== 'object') throw new TypeError(`node-asgi: option 'headers' must be an object or a flat [name, value, ...] array, got ${describe(headers)}`)
+  const client = address('client', options.client)
+  const server = address('server', options.server)
   const { rawHeaders, url: target } = normalizeRequest({ method: 'GET', url, headers }, '')
   const has = (name) => rawHeaders.some((h, i) => i % 2 === 0 && h.toLowerCase() === name)
   // What a browser or `ws` sends: the app sees a scope like a real connection's.
-  if (!has('host')) rawHeaders.unshift('host', options.server ? `${options.server[0]}:${options.server[1]}` : 'localhost')
+  if (!has('host')) rawHeaders.unshift('host', server ? `${server[0]}:${server[1]}` : 'localhost')
   if (!has('connection')) rawHeaders.push('connection', 'Upgrade')
   if (!has('upgrade')) rawHeaders.push('upgrade', 'websocket')
   if (!has('sec-websocket-version')) rawHeaders.push('sec-websocket-version', '13')
@@ -84,8 +86,8 @@ function handshakeHead (handler, options) {
     target,
     rawHeaders,
     rootPath: rootPathOption(options.rootPath, handler.options.rootPath),
-    client: address('client', options.client),
-    server: address('server', options.server),
+    client,
+    server,
     signal: signalOption(options.signal)
   }
 }
@@ -174,7 +176,8 @@ class InProcessWebSocket {
 
   /** Closes the WebSocket: the app sees websocket.disconnect with `code` and `reason`. Idempotent. */
   close (code = 1000, reason = '') {
-    if (!Number.isInteger(code) || !(code === 1000 || (code >= 3000 && code <= 4999) || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006))) {
+    if (!Number.isInteger(code)) throw new TypeError(`node-asgi: WebSocket close 'code' must be an integer, got ${describe(code)}`)
+    if (!(code === 1000 || (code >= 3000 && code <= 4999) || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006))) {
       throw new RangeError(`node-asgi: WebSocket close 'code' must be 1000-1003, 1007-1014 or 3000-4999, got ${describe(code)}`)
     }
     if (typeof reason !== 'string' || Buffer.byteLength(reason) > 123) {

@@ -80,7 +80,7 @@ class TestWebSocket {
   }
 
   /** Closes the WebSocket (the app sees websocket.disconnect with `code`); resolves once the app returned. */
-  close (code = 1000, reason = '') {
+  async close (code = 1000, reason = '') {
     this.#ws.close(code, reason)
     return this.#ws.finished
   }

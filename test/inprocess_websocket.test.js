@@ -261,6 +261,7 @@ test('bad options are TypeErrors naming the option', async () => {
   const ws = await openInProcessWebSocket(handler, {})
   await assert.rejects(ws.send(42), { name: 'TypeError', message: /'data'/ })
   assert.throws(() => ws.close(1005), { name: 'RangeError', message: /'code'/ })
+  assert.throws(() => ws.close('1000'), { name: 'TypeError', message: /'code' must be an integer/ })
   assert.throws(() => ws.close(1000, 'x'.repeat(124)), { name: 'TypeError', message: /'reason'/ })
   ws.close()
   await ws.finished
