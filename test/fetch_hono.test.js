@@ -1,5 +1,5 @@
 'use strict'
-// handler.fetch() inside a Hono 4 app: mounted with app.mount() (root_path set through its
+// handler.fetch() inside a Hono 4 app: mounted with mount() (root_path set through its
 // optionHandler), called from routes with c.req.raw, wrapped by Hono middleware, and served over
 // node:http by a small fetch adapter — scope, streaming, headers and set-cookie as a client sees them.
 const { test, before, after } = require('node:test')
@@ -8,6 +8,7 @@ const http = require('node:http')
 const { once } = require('node:events')
 const { Readable } = require('node:stream')
 const { Hono } = require('hono')
+const { mount } = require('hono/mount')
 const { PythonHandler } = require('..')
 const { FIXTURES, captureLogger } = require('./helpers')
 
@@ -58,7 +59,8 @@ before(async () => {
     c.res.headers.set('x-via', 'hono')
   })
   app.get('/hello', (c) => c.text('hello from hono'))
-  app.mount('/py', handler.fetch, { optionHandler: () => ({ rootPath: '/py' }) })
+  app.all('/py/*', mount(handler.fetch, { optionHandler: () => ({ rootPath: '/py' }) }))
+  app.mount('/legacy', handler.fetch, { optionHandler: () => ({ rootPath: '/legacy' }) }) // Hono's deprecated app.mount()
   app.all('/scope', (c) => handler.fetch(c.req.raw))
   app.get('/record', (c) => handler.fetch(c.req.raw))
   app.get('/open', (c) => handler.fetch(c.req.raw))
@@ -74,7 +76,7 @@ after(async () => {
   await handler.close()
 })
 
-test('app.mount(): the Python app sees root_path and the full path; Hono middleware wraps its Response', async () => {
+test('mount(): the Python app sees root_path and the full path; Hono middleware wraps its Response', async () => {
   const res = await app.request('/py/scope?x=1', { headers: { 'x-token': 't' } })
   assert.equal(res.status, 200)
   assert.equal(res.headers.get('x-via'), 'hono')
@@ -84,6 +86,9 @@ test('app.mount(): the Python app sees root_path and the full path; Hono middlew
   assert.equal(scope.query_string, 'x=1')
   assert.ok(scope.headers.some(([n, v]) => n === 'x-token' && v === 't'))
   assert.equal(await (await app.request('/hello')).text(), 'hello from hono', 'Hono\'s own routes still answer')
+  const legacy = await (await app.request('/legacy/scope')).json()
+  assert.equal(legacy.root_path, '/legacy')
+  assert.equal(legacy.path, '/legacy/scope')
 })
 
 test('a route calling handler.fetch(c.req.raw): method and body stream through; repeated headers and set-cookie kept', async () => {
