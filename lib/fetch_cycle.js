@@ -75,6 +75,7 @@ class FetchCycle {
     this.started = false // http.response.start arrived
     this.settled = false // the fetch() promise was resolved or rejected
     this.complete = false // the final body arrived (or the body stream ended otherwise)
+    this.ended = false // the body stream is closed or errored: no more controller calls
     this.controller = null // the Response body stream's, once it exists
     this.drainOwed = false // the app waits for a drain acknowledgement until the reader pulls
     this.disconnected = false // the app was told http.disconnect
@@ -180,7 +181,7 @@ class FetchCycle {
     if (chunk.length) controller.enqueue(bodyBuffer(chunk))
     if (last) {
       this.complete = true
-      controller.close()
+      this.endWhenRead()
     }
     if (wantsDrain) {
       if (last || controller.desiredSize > 0) this.handler.native.drained(this.id)
@@ -224,16 +225,34 @@ class FetchCycle {
   }
 
   pull () {
+    if (this.complete) this.endWhenRead()
     if (!this.drainOwed) return
     this.drainOwed = false
     if (!this.done) this.handler.native.drained(this.id)
   }
 
+  // The whole body is queued: the stream closes once its queue is read, so that until then an
+  // abort still errors it (as fetch() does) — the signal is watched until the stream ends.
+  endWhenRead () {
+    if (this.ended || this.controller.desiredSize < this.handler.options.responseHighWater) return
+    this.ended = true
+    this.controller.close()
+    if (this.done) this.unwatchSignal()
+  }
+
+  unwatchSignal () {
+    if (this.onAbort === null) return
+    this.head.signal.removeEventListener('abort', this.onAbort)
+    this.onAbort = null
+  }
+
   // The reader cancelled the body: like a client that goes away, the app sees http.disconnect.
   cancelled () {
     this.complete = true
+    this.ended = true
     this.drainOwed = false
     this.disconnect()
+    if (this.done) this.unwatchSignal()
   }
 
   disconnect () {
@@ -254,10 +273,11 @@ class FetchCycle {
       this.settled = true
       this.chunks = []
       this.reject(error)
-    } else if (this.controller !== null && !this.complete) {
-      this.complete = true
+    } else if (this.controller !== null && !this.ended) {
+      this.complete = this.ended = true
       this.controller.error(error)
     }
+    if (this.done) this.unwatchSignal()
   }
 
   onAppError (error) {
@@ -266,7 +286,7 @@ class FetchCycle {
 
   onDone (abort) {
     this.done = true
-    if (this.onAbort !== null) this.head.signal.removeEventListener('abort', this.onAbort)
+    if (this.controller === null || this.ended) this.unwatchSignal() // else: when the stream ends
     this.stopBody()
     if (abort) {
       const error = this.appError ? Object.assign(this.appError, { incomplete: true }) : new Error('node-asgi: the ASGI app did not complete its response')
@@ -280,9 +300,9 @@ class FetchCycle {
   /** The handler cannot serve (closed, failed to start, loop thread gone). */
   fail (error) {
     this.done = true
-    if (this.onAbort !== null) this.head.signal.removeEventListener('abort', this.onAbort)
     this.stopBody()
     this.settleWithError(error)
+    this.unwatchSignal()
   }
 }
 

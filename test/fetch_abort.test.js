@@ -34,6 +34,27 @@ test('abort while the body streams: the body errors with an AbortError and the a
   await waitFor(async () => (await record('a1')).disconnected === true)
 })
 
+test('abort after the app finished, with body unread: the body still errors with the AbortError', async () => {
+  const controller = new AbortController()
+  const res = await get('/gated-stream?id=a4', { signal: controller.signal })
+  const reader = res.body.getReader()
+  assert.equal(Buffer.from((await reader.read()).value).toString(), 'first')
+  await get('/open?id=a4')
+  await waitFor(async () => (await record('a4')).finished === true)
+  await new Promise((resolve) => setTimeout(resolve, 50)) // the app's last body and return reach Node
+  controller.abort()
+  await assert.rejects(reader.read(), { name: 'AbortError' })
+})
+
+test('read to the end, then abort: nothing changes', async () => {
+  const controller = new AbortController()
+  const res = await get('/gated-stream?id=a5', { signal: controller.signal })
+  await get('/open?id=a5')
+  assert.equal(await res.text(), 'firstsecond')
+  controller.abort()
+  assert.equal(res.bodyUsed, true)
+})
+
 test('abort before the response starts: fetch() rejects with the reason; the app sees http.disconnect', async () => {
   const controller = new AbortController()
   const pending = get('/gated-upload?id=a2', { method: 'POST', body: 'x', signal: controller.signal })
