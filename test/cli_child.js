@@ -110,4 +110,10 @@ async function waitForText (read, pattern, timeoutMs = 10000) {
   }
 }
 
-module.exports = { ROOT, BIN, startCli, runCli, request, waitForText }
+/** The "Error: ..." line a usage error (exit 2) ends with, after the usage text; '' when there is none. */
+function usageError (stderr) {
+  const lines = stderr.split('\n').filter((l) => l.startsWith('Error: '))
+  return lines.length === 0 ? '' : lines[lines.length - 1]
+}
+
+module.exports = { ROOT, BIN, startCli, runCli, request, waitForText, usageError }

@@ -4,7 +4,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const WebSocket = require('ws')
-const { startCli, runCli, request } = require('./cli_child')
+const { startCli, runCli, request, usageError } = require('./cli_child')
 
 const children = new Set()
 test.after(() => { for (const child of children) child.kill('SIGKILL') })
@@ -126,7 +126,7 @@ test('invalid X-Forwarded-Proto and -Port values are ignored', async (t) => {
 test('a bad --forwarded-allow-ips entry exits 2 naming it', async () => {
   const r = await runCli([...APP, '--forwarded-allow-ips', '127.0.0.1,not-an-address'])
   assert.equal(r.code, 2, r.stderr)
-  assert.match(r.stderr, /'--forwarded-allow-ips'/, 'the message names the flag, not the JS option')
-  assert.match(r.stderr, /not-an-address/)
+  assert.match(usageError(r.stderr), /'--forwarded-allow-ips'/, 'the message names the flag, not the JS option')
+  assert.match(usageError(r.stderr), /not-an-address/)
   assert.doesNotMatch(r.stderr, /running on/)
 })
