@@ -10,7 +10,8 @@ const { childEnv, runNodeProcess } = require('./helpers')
 const ROOT = path.resolve(__dirname, '..')
 const BIN = path.join(ROOT, 'bin', 'node-asgi.js')
 
-const RUNNING = /node-asgi running on (?:(https?):\/\/127\.0\.0\.1:(\d+)|unix socket (.+?)) \(Press CTRL\+C to quit\)/
+// http(s)://127.0.0.1:PORT, "unix socket PATH", or (an inherited descriptor, uvicorn's words) "socket NAME"
+const RUNNING = /node-asgi running on (?:(https?):\/\/127\.0\.0\.1:(\d+)|(?:unix )?socket (.+?)) \(Press CTRL\+C to quit\)/
 
 /**
  * Starts `node bin/node-asgi.js ...args` and waits for its "running on" line on stderr. `stdio`
