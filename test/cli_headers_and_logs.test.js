@@ -95,7 +95,7 @@ test('--header without NAME:VALUE, or with a bad name, exits 2 naming --header',
   }
 })
 
-test('--log-config with a JSON dictConfig formats the app\'s logger before the app is imported', async (t) => {
+test('--log-config with a JSON dictConfig: the app\'s logger gets the configured format and handlers', async (t) => {
   const dir = tempDir(t)
   const logFile = path.join(dir, 'app.log')
   const config = path.join(dir, 'logging.json')
@@ -121,6 +121,22 @@ test('--log-config with a JSON dictConfig formats the app\'s logger before the a
   assert.equal(printed.length, 50)
   printed.forEach((l, i) => assert.equal(l, `line ${i} from ${pid} ${'x'.repeat(3000)}`))
   await waitForText(cli.stdout, /"GET \/print HTTP\/1\.1" 200 OK/)
+})
+
+test('--log-config is applied before the app is imported: a root-only config does not disable the app\'s logger', async (t) => {
+  // dictConfig disables the loggers that exist when it runs (disable_existing_loggers defaults to
+  // true); the app module's logger is created by its import, so it must survive and reach root
+  const config = path.join(tempDir(t), 'root_only.json')
+  fs.writeFileSync(config, JSON.stringify({
+    version: 1,
+    formatters: { mine: { format: 'ROOTFMT %(name)s %(message)s' } },
+    handlers: { out: { class: 'logging.StreamHandler', stream: 'ext://sys.stdout', formatter: 'mine' } },
+    root: { handlers: ['out'], level: 'INFO' }
+  }))
+  const cli = await startCli([...APP, '--log-config', config], { track: children })
+  t.after(() => cli.stop())
+  const { pid } = (await request(`${cli.url}/print`)).json()
+  await waitForText(cli.stdout, new RegExp(`^ROOTFMT cluster_apps app logger says hello from ${pid}$`, 'm'))
 })
 
 test('--log-config with an .ini file goes to fileConfig', async (t) => {
