@@ -257,10 +257,12 @@ class Supervisor extends EventEmitter {
       for (const w of this.#watchers) w.close()
       for (const socket of this.#pending) socket.destroy()
       this.#pending = []
-      await new Promise((resolve) => this.#listener?.listening ? this.#listener.close(() => resolve()) : resolve())
+      // Not awaited first: net.Server#close() also waits for the sockets handed to workers.
+      const closed = new Promise((resolve) => this.#listener?.listening ? this.#listener.close(() => resolve()) : resolve())
       const workers = Object.values(cluster.workers ?? {})
       for (const slot of this.#slots) if (slot.timer) clearTimeout(slot.timer)
       await Promise.all(workers.map((w) => this.#retire(w)))
+      await closed
     })()
     return this.#stopping
   }

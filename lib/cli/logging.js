@@ -23,7 +23,7 @@ function writeNativeAccessLines (text) {
   for (const line of text.split('\n')) {
     const space = line.lastIndexOf(' ')
     const status = Number(line.slice(space + 1))
-    out += `${label('INFO')}${line} ${STATUS_CODES[status] ?? ''}`.trimEnd() + '\n'
+    out += `${label('INFO')}${line.startsWith(':0 - ') ? line.slice(2) : line} ${STATUS_CODES[status] ?? ''}`.trimEnd() + '\n'
   }
   process.stdout.write(out)
 }

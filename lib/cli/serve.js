@@ -65,8 +65,10 @@ function tlsOptions (ssl) {
 }
 
 // node:http's request listener with the access log and the --header defaults.
-function nodeListener (listener, { accessLog, headers, draining }) {
+function nodeListener (listener, { accessLog, headers, draining, serverHeader, dateHeader }) {
   return (req, res) => {
+    if (!dateHeader) res.sendDate = false
+    if (serverHeader) res.setHeader('server', 'node-asgi')
     for (const [name, value] of headers) res.setHeader(name, value) // the app's own names replace them
     if (draining()) res.shouldKeepAlive = false
     if (accessLog) {
@@ -92,7 +94,9 @@ async function serve (args, worker = null) {
   try {
     handler = new PythonHandler(handlerOptions(args, sink))
   } catch (err) {
-    usageError(err.message)
+    const FLAGS = { forwardedAllowIps: '--forwarded-allow-ips', logConfig: '--log-config' }
+    const m = /^node-asgi: option '(\w+)' (.*)$/s.exec(err.message)
+    usageError(m && FLAGS[m[1]] ? `Invalid value for '${FLAGS[m[1]]}': ${m[2]}` : err.message)
   }
   const log = handler.logger
   const fail = async (message) => {
@@ -121,7 +125,7 @@ async function serve (args, worker = null) {
       timeoutHeaders: args.timeoutHeaders,
       maxHeaderSize: args.maxHeaderSize,
       tls,
-      listener: (listener) => nodeListener(listener, { accessLog, headers: args.headers, draining: () => draining })
+      listener: (listener) => nodeListener(listener, { accessLog, headers: args.headers, draining: () => draining, serverHeader: args.serverHeader, dateHeader: args.dateHeader })
     })
   let nativeServer = null
 
@@ -165,7 +169,7 @@ async function serve (args, worker = null) {
     timeoutKeepAlive: args.timeoutKeepAlive,
     timeoutHeaders: args.timeoutHeaders,
     maxHeaderSize: args.maxHeaderSize,
-    serverHeader: args.serverHeader ? 'node-asgi' : false,
+    serverHeader: args.serverHeader && !args.headers.some(([name]) => name === 'server') ? 'node-asgi' : false,
     dateHeader: args.dateHeader,
     defaultHeaders: args.headers,
     accessLog
@@ -196,6 +200,13 @@ async function serve (args, worker = null) {
     const address = args.uds ?? (args.fd !== null ? `fd ${args.fd}` : `(${args.host}, ${args.port})`)
     return fail(`[Errno ${err.errno ?? ''}] error while attempting to bind on address ${address}: ${err.code ?? err.message}`)
   }
+  let udsMode = 0o666
+  if (args.uds !== null) {
+    try {
+      const st = fs.statSync(args.uds)
+      if (st.isSocket()) { udsMode = st.mode & 0o777; if (!native) fs.unlinkSync(args.uds) }
+    } catch {}
+  }
   try {
     if (native) {
       nativeServer = await handler.listen({ ...serverOptions, ...where })
@@ -210,9 +221,12 @@ async function serve (args, worker = null) {
     if (stopping) return
     return bindFailed(err)
   }
+  if (args.uds !== null) try { fs.chmodSync(args.uds, udsMode) } catch {}
   const address = (nativeServer ?? nodeServer).address()
   const scheme = tls === null ? 'http' : 'https'
-  if (typeof address === 'string') {
+  if (address === null) {
+    log.info(`node-asgi running on socket fd ${args.fd} (Press CTRL+C to quit)`)
+  } else if (typeof address === 'string') {
     log.info(`node-asgi running on unix socket ${address} (Press CTRL+C to quit)`)
   } else {
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address

@@ -9,6 +9,13 @@ import logging.config
 
 
 def configure_logging(config):
+    try:
+        _configure(config)
+    except Exception as exc:
+        raise ValueError(f"--log-config {config}: {type(exc).__name__}: {exc}") from exc
+
+
+def _configure(config):
     if config is None:
         return
     if isinstance(config, dict):
