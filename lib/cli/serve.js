@@ -83,6 +83,12 @@ function nodeListener (listener, { accessLog, headers, draining, serverHeader, d
   }
 }
 
+// `promise`, or `seconds` at most (null: no bound).
+function bounded (promise, seconds) {
+  if (seconds === null) return promise
+  return Promise.race([promise, new Promise((resolve) => setTimeout(resolve, seconds * 1000).unref())])
+}
+
 /**
  * Runs the CLI's server until a signal (or, in a worker, the primary) stops it.
  * @param {object} args lib/cli/args.js parse() output
@@ -139,7 +145,12 @@ async function serve (args, worker = null) {
     draining = true
     stopping = (async () => {
       const grace = worker === null ? 0 : WORKER_IDLE_GRACE
-      if (nativeServer !== null) nativeServer.close({ idleGrace: grace })
+      if (nativeServer !== null) {
+        const closed = nativeServer.close({ idleGrace: grace })
+        // A worker lets its connections finish before the app shuts down: a request that comes in
+        // during the idle grace must still find a running app.
+        if (grace > 0) await bounded(closed, args.timeoutGracefulShutdown)
+      }
       if (nodeServer !== null) {
         if (nodeServer.listening) nodeServer.close()
         if (grace > 0) await new Promise((resolve) => setTimeout(resolve, grace * 1000).unref())
