@@ -76,6 +76,12 @@ export interface PythonHandlerOptions {
   maxRequestBodySize?: number | null
   /** Requests with more header fields get 431. Default 100. */
   maxHeaderCount?: number
+  /** Trust `X-Forwarded-For`/`-Proto`/`-Port` from `forwardedAllowIps` peers for scope `client`, `scheme` and `server` port (uvicorn's `--proxy-headers`). Default `false`. */
+  proxyHeaders?: boolean
+  /** Trusted proxies: addresses, CIDR networks or `'*'`. Default `$FORWARDED_ALLOW_IPS` or `'127.0.0.1'`. */
+  forwardedAllowIps?: string | string[]
+  /** Python logging configuration applied before the app is imported: a `dictConfig` object or a `.json`/`.yaml`/`.ini` file path. */
+  logConfig?: string | Record<string, unknown> | null
 }
 
 /** A request for `handleRequest()`. */
@@ -149,6 +155,12 @@ export interface ListenOptions {
   dateHeader?: boolean
   /** Emit `'accessLog'` events (one per turn of the event loop, lines joined with `\n`). Default `false`. */
   accessLog?: boolean
+  /** Listen on this Unix socket instead of `host`/`port` (a stale socket file is replaced). */
+  path?: string
+  /** Serve this inherited listening socket (TCP or Unix) instead of `host`/`port`. */
+  fd?: number
+  /** `[name, value]` pairs sent with every app response unless the app sends the same name. Default `[]`. */
+  defaultHeaders?: Array<[string, string]>
 }
 
 /**
@@ -159,8 +171,8 @@ export interface ListenOptions {
  * when `accessLog` is on.
  */
 export class NativeHttpServer extends EventEmitter {
-  /** `{ address, family, port }` while listening, else `null`. */
-  address (): { address: string, family: 'IPv4' | 'IPv6', port: number } | null
+  /** `{ address, family, port }` while listening (the path on a Unix socket), else `null`. */
+  address (): { address: string, family: 'IPv4' | 'IPv6', port: number } | string | null
   /** Open connections (keep-alive and WebSocket). */
   readonly connections: number
   /** Requests and WebSockets the app is serving now. */
@@ -172,8 +184,18 @@ export class NativeHttpServer extends EventEmitter {
    * requests in flight finish; resolves (and calls `callback`) once every connection is closed.
    */
   close (callback?: () => void): Promise<void>
+  /**
+   * As `close()`, but idle keep-alive connections stay open up to `idleGrace` seconds and a request
+   * that arrives meanwhile is answered with `connection: close` instead of being reset.
+   */
+  close (options: { idleGrace?: number }, callback?: () => void): Promise<void>
   /** Closes every connection at once. */
   closeAllConnections (): void
+  /**
+   * Serves a connected socket accepted elsewhere (accept it with `pauseOnConnect`): the server takes
+   * a duplicate of its descriptor and destroys `socket`. Throws when the server is closing.
+   */
+  adopt (socket: import('node:net').Socket): void
 
   on (event: 'close', listener: () => void): this
   on (event: 'accessLog', listener: (lines: string) => void): this
@@ -225,6 +247,8 @@ export class PythonHandler extends EventEmitter {
     timeoutHeaders?: number
     maxHeaderSize?: number
     listener?: ((listener: (req: IncomingMessage, res: ServerResponse) => void) => (req: IncomingMessage, res: ServerResponse) => void) | null
+    /** `tls.createServer()` options (`key`, `cert`, `ca`, `requestCert`...): serve through node:https. */
+    tls?: Record<string, unknown> | null
   }): Server
   /**
    * Serves the handler on a native HTTP/1.1 + WebSocket server (starting the handler first if
@@ -232,6 +256,8 @@ export class PythonHandler extends EventEmitter {
    * error with `code` (e.g. `'EADDRINUSE'`). `close()` on the handler closes it gracefully too.
    */
   listen (options?: ListenOptions): Promise<NativeHttpServer>
+  /** A native server that does not listen: hand it sockets with `server.adopt(socket)`. Options as listen()'s. */
+  createNativeServer (options?: ListenOptions): Promise<NativeHttpServer>
   /** Runs one request through the app in-process, without sockets. */
   handleRequest (request?: InProcessRequest): Promise<InProcessResponse>
   /**

@@ -2,7 +2,7 @@
 // PythonHandler: the public face of node-asgi. Owns one embedded ASGI app (its loop thread, its
 // lifespan) and routes the loop thread's events to the request cycles that await them. JS thread.
 const { EventEmitter } = require('node:events')
-const { normalizeOptions } = require('./options')
+const { normalizeOptions, describe } = require('./options')
 const { native: loadNative, Events, splitHeaders } = require('./native')
 const { PythonError } = require('./errors')
 const { Logger } = require('./logger')
@@ -77,7 +77,12 @@ class PythonHandler extends EventEmitter {
           lifespan: o.lifespan,
           loop: o.loop,
           pathIncludesRootPath: o.pathIncludesRootPath,
-          responseHighWater: o.responseHighWater
+          responseHighWater: o.responseHighWater,
+          extraSettings: JSON.stringify({
+            proxy_headers: o.proxyHeaders,
+            forwarded_allow_ips: o.forwardedAllowIps,
+            log_config: o.logConfig
+          })
         })
       } catch (err) {
         this.#native?.unref() // no loop thread: nothing will settle this handler later
@@ -160,7 +165,7 @@ class PythonHandler extends EventEmitter {
    * `Expect: 100-continue` requests go through it too ('checkContinue'): the 100 is sent when the
    * app first calls receive(), never if it answers without reading the body.
    */
-  createServer ({ timeoutKeepAlive = 5, timeoutHeaders = 30, maxHeaderSize = 16384, listener = null } = {}) {
+  createServer ({ timeoutKeepAlive = 5, timeoutHeaders = 30, maxHeaderSize = 16384, listener = null, tls = null } = {}) {
     const seconds = (name, v) => {
       if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new TypeError(`node-asgi: createServer() option '${name}' must be a number of seconds > 0, got ${v}`)
       return v * 1000
@@ -168,7 +173,10 @@ class PythonHandler extends EventEmitter {
     if (!Number.isInteger(maxHeaderSize) || maxHeaderSize < 1024) throw new TypeError(`node-asgi: createServer() option 'maxHeaderSize' must be an integer >= 1024, got ${maxHeaderSize}`)
     const headersTimeout = seconds('timeoutHeaders', timeoutHeaders)
     const requestListener = listener ? listener(this.listener()) : this.listener()
-    const server = http.createServer({
+    if (tls !== null && (typeof tls !== 'object' || Array.isArray(tls))) throw new TypeError(`node-asgi: createServer() option 'tls' must be an object of tls.createServer() options, got ${describe(tls)}`)
+    // with `tls`, node:https: scope scheme https/wss
+    const server = (tls === null ? http : require('node:https')).createServer({
+      ...tls,
       maxHeaderSize,
       requestTimeout: 0,
       headersTimeout,
@@ -191,15 +199,30 @@ class PythonHandler extends EventEmitter {
    */
   async listen (options = {}) {
     const o = normalizeListenOptions(options)
-    await this.start()
-    if (this.#state !== State.STARTED) throw new Error(`node-asgi: cannot listen on a handler that is ${this.#state}`)
-    const server = new NativeHttpServer(loadNative().addon, this.#native, this.options, o)
+    const server = await this.#nativeServer(o)
     try {
-      server.listen(o.host, o.port, o.backlog)
+      await server.listen(o)
     } catch (err) {
       server.closeAllConnections() // releases its native handles now rather than at collection
       throw err
     }
+    return server
+  }
+
+  /**
+   * A native server that does not listen: hand it connected sockets with `server.adopt(socket)`
+   * (how `node-asgi/cluster` workers serve the connections their primary accepts). Same options
+   * as listen() without the address ones.
+   * @returns {Promise<import('..').NativeHttpServer>}
+   */
+  async createNativeServer (options = {}) {
+    return this.#nativeServer(normalizeListenOptions(options))
+  }
+
+  async #nativeServer (o) {
+    await this.start()
+    if (this.#state !== State.STARTED) throw new Error(`node-asgi: cannot serve on a handler that is ${this.#state}`)
+    const server = new NativeHttpServer(loadNative().addon, this.#native, this.options, o)
     this.#servers.add(server)
     server.once('close', () => this.#servers.delete(server))
     return server

@@ -3,11 +3,16 @@
 // Node's own event loop, libuv + llhttp) whose requests reach the app with no JavaScript per
 // request. This object only covers its lifecycle: listen, address, close, events. JS thread.
 const { EventEmitter } = require('node:events')
+const fs = require('node:fs')
+const net = require('node:net')
 const { describe } = require('./options')
 
 const DEFAULTS = Object.freeze({
   port: 8000,
   host: '127.0.0.1',
+  path: undefined, // a Unix socket instead of host/port
+  fd: undefined, // an inherited listening socket (systemd style) instead of host/port
+  defaultHeaders: [], // [[name, value], ...] sent unless the app sends the same name
   backlog: 2048,
   timeoutKeepAlive: 5,
   timeoutHeaders: 30,
@@ -31,6 +36,13 @@ function normalizeListenOptions (options) {
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw fail('port', 'an integer 0..65535 (0: any free port)')
   if (typeof o.host !== 'string' || o.host === '') throw fail('host', 'an IPv4 or IPv6 address such as "127.0.0.1"')
   if (o.host === 'localhost') o.host = '127.0.0.1'
+  if (o.path !== undefined && (typeof o.path !== 'string' || o.path === '')) throw fail('path', 'a Unix socket path')
+  if (o.fd !== undefined && (!Number.isInteger(o.fd) || o.fd < 0)) throw fail('fd', 'a file descriptor number')
+  if (o.path !== undefined && o.fd !== undefined) throw new TypeError("node-asgi: listen() options 'path' and 'fd' cannot be used together")
+  if (!Array.isArray(o.defaultHeaders) || !o.defaultHeaders.every((h) => Array.isArray(h) && h.length === 2 &&
+      typeof h[0] === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h[0]) && typeof h[1] === 'string' && !/[\0\r\n]/.test(h[1]))) {
+    throw fail('defaultHeaders', 'an array of [name, value] string pairs with valid header names and values')
+  }
   if (!Number.isInteger(o.backlog) || o.backlog < 1) throw fail('backlog', 'a positive integer')
   for (const name of ['timeoutKeepAlive', 'timeoutHeaders']) {
     if (typeof o[name] !== 'number' || !(o[name] > 0) || !Number.isFinite(o[name])) throw fail(name, 'a number of seconds > 0')
@@ -49,6 +61,7 @@ const open = new Set()
 
 class NativeHttpServer extends EventEmitter {
   #native = null
+  #acceptor = null // a net.Server on a Unix socket or inherited fd, handing its sockets to #native
   #closed = false
   #closePromise = null
   #settleClose = null
@@ -75,20 +88,57 @@ class NativeHttpServer extends EventEmitter {
       wsPingInterval: h.wsPingInterval,
       wsPingTimeout: h.wsPingTimeout,
       wsPerMessageDeflate: h.wsPerMessageDeflate,
+      defaultHeaders: o.defaultHeaders.flat(),
       // one call per turn of the event loop with that turn's lines, not one per request
       onAccessLog: o.accessLog ? (lines) => this.emit('accessLog', lines) : undefined
     }, () => this.#onClosed())
   }
 
-  /** @internal */
-  listen (host, port, backlog) {
-    this.#native.listen(host, port, backlog)
+  /** @internal binds per the listen() options; resolves once listening */
+  async listen (o) {
     open.add(this)
+    if (o.path === undefined && o.fd === undefined) {
+      this.#native.listen(o.host, o.port, o.backlog)
+      return
+    }
+    // A Unix socket or an inherited descriptor: Node accepts (one JS callback per connection,
+    // not per request) and the native server serves the socket from then on.
+    if (o.path !== undefined) removeStaleSocket(o.path)
+    const acceptor = net.createServer({ pauseOnConnect: true }, (socket) => this.adopt(socket))
+    await new Promise((resolve, reject) => {
+      acceptor.once('error', reject)
+      acceptor.listen(o.path !== undefined ? { path: o.path, backlog: o.backlog } : { fd: o.fd, backlog: o.backlog }, () => {
+        acceptor.off('error', reject)
+        resolve()
+      })
+    })
+    this.#acceptor = acceptor
   }
 
-  /** { address, family, port } while listening, else null (like net.Server#address()). */
+  /**
+   * Serves a connected socket accepted elsewhere (a cluster primary's, a net.Server's): the
+   * native server takes a duplicate of its descriptor and `socket` is destroyed. Call it before
+   * the socket reads anything (accept with `pauseOnConnect`).
+   * @param {import('node:net').Socket} socket
+   */
+  adopt (socket) {
+    const fd = socket?._handle?.fd
+    if (!(socket instanceof net.Socket) || !Number.isInteger(fd) || fd < 0) {
+      throw new TypeError(`node-asgi: adopt() expects a connected net.Socket, got ${describe(socket)}`)
+    }
+    try {
+      if (this.#closePromise !== null) throw Object.assign(new Error('node-asgi: the server is closing'), { code: 'ECANCELED' })
+      this.#native.adopt(fd)
+      open.add(this)
+    } finally {
+      socket.destroy() // the native server holds its own descriptor
+    }
+  }
+
+  /** { address, family, port } while listening (a path string on a Unix socket), else null (like net.Server#address()). */
   address () {
-    return this.#closed ? null : this.#native.address()
+    if (this.#closed) return null
+    return this.#acceptor !== null ? this.#acceptor.address() : this.#native.address()
   }
 
   /** Open connections (HTTP keep-alive and WebSocket). */
@@ -104,10 +154,16 @@ class NativeHttpServer extends EventEmitter {
    * and lets requests in flight finish (their connections close after the response). Resolves,
    * and emits 'close', once every connection is closed. `callback` is called then too.
    */
-  close (callback) {
+  close (options, callback) {
+    if (typeof options === 'function') [options, callback] = [undefined, options]
+    const grace = options?.idleGrace ?? 0
+    if (typeof grace !== 'number' || !(grace >= 0) || !Number.isFinite(grace)) {
+      throw new TypeError(`node-asgi: close() option 'idleGrace' must be a number of seconds >= 0, got ${describe(grace)}`)
+    }
     if (this.#closePromise === null) {
       this.#closePromise = new Promise((resolve) => { this.#settleClose = resolve })
-      this.#native.close()
+      this.#acceptor?.close()
+      this.#native.close(grace)
     }
     if (typeof callback === 'function') this.#closePromise.then(() => callback())
     return this.#closePromise
@@ -126,6 +182,19 @@ class NativeHttpServer extends EventEmitter {
     this.#settleClose?.()
     this.emit('close')
   }
+}
+
+// asyncio's rule for Unix servers: a socket file left by a dead server is replaced; any other
+// file at that path is an error.
+function removeStaleSocket (path) {
+  let stat
+  try {
+    stat = fs.statSync(path)
+  } catch {
+    return
+  }
+  if (!stat.isSocket()) throw Object.assign(new Error(`node-asgi: listen path ${path} exists and is not a socket`), { code: 'EADDRINUSE' })
+  fs.unlinkSync(path)
 }
 
 module.exports = { NativeHttpServer, normalizeListenOptions, LISTEN_DEFAULTS: DEFAULTS }

@@ -1,6 +1,7 @@
 'use strict'
 // Validates and normalises PythonHandler options; every error names the option at fault.
 const fs = require('node:fs')
+const net = require('node:net')
 const path = require('node:path')
 const { LEVELS } = require('./logger')
 
@@ -25,7 +26,10 @@ const DEFAULTS = Object.freeze({
   wsPerMessageDeflate: true,
   limitConcurrency: null,
   maxRequestBodySize: null,
-  maxHeaderCount: 100
+  maxHeaderCount: 100,
+  proxyHeaders: false,
+  forwardedAllowIps: undefined, // $FORWARDED_ALLOW_IPS, else '127.0.0.1'
+  logConfig: null
 })
 
 function describe (value) {
@@ -98,6 +102,37 @@ function directory (name, value) {
   return resolved
 }
 
+// '*', addresses, CIDR networks or literal names, as a comma-separated string or an array.
+function forwardedAllowIps (value) {
+  const list = typeof value === 'string' ? value.split(',') : value
+  if (!Array.isArray(list) || !list.every((h) => typeof h === 'string')) {
+    throw fail('forwardedAllowIps', "a comma-separated string or an array of addresses/networks such as '127.0.0.1,10.0.0.0/8' or '*'", value)
+  }
+  const hosts = list.map((h) => h.trim()).filter((h) => h !== '')
+  for (const h of hosts) {
+    if (h === '*' || net.isIP(h)) continue
+    const [address, bits, extra] = h.split('/')
+    const max = net.isIP(address) === 6 ? 128 : 32
+    if (extra === undefined && net.isIP(address) && /^\d+$/.test(bits ?? '') && Number(bits) <= max) continue
+    throw fail('forwardedAllowIps', "'*' or IP addresses/CIDR networks", h)
+  }
+  return hosts
+}
+
+// A logging config for Python: a dict (dictConfig), or a .json/.yaml/.ini file path.
+function logConfig (value) {
+  if (value === null) return null
+  if (typeof value === 'object' && !Array.isArray(value)) return value
+  if (typeof value !== 'string' || value === '') throw fail('logConfig', 'a file path (.json, .yaml, .ini) or a dictConfig object', value)
+  const resolved = path.resolve(value)
+  try {
+    fs.accessSync(resolved, fs.constants.R_OK)
+  } catch {
+    throw new Error(`node-asgi: option 'logConfig' names ${resolved}, which cannot be read`)
+  }
+  return resolved
+}
+
 /** Returns a frozen, complete copy of `options`, or throws a TypeError/Error naming the option. */
 function normalizeOptions (options) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -155,6 +190,9 @@ function normalizeOptions (options) {
   if (o.limitConcurrency !== null) o.limitConcurrency = positiveInteger('limitConcurrency', o.limitConcurrency)
   if (o.maxRequestBodySize !== null) o.maxRequestBodySize = positiveInteger('maxRequestBodySize', o.maxRequestBodySize)
   o.maxHeaderCount = positiveInteger('maxHeaderCount', o.maxHeaderCount)
+  o.proxyHeaders = boolean('proxyHeaders', o.proxyHeaders)
+  o.forwardedAllowIps = forwardedAllowIps(o.forwardedAllowIps ?? process.env.FORWARDED_ALLOW_IPS ?? '127.0.0.1')
+  o.logConfig = logConfig(o.logConfig)
   return Object.freeze(o)
 }
 

@@ -1,6 +1,11 @@
 // The native HTTP server's JS face (see native_server.h). JS thread only.
 #include "native_server.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "node_handler.h"
 
 namespace node_asgi {
@@ -26,6 +31,7 @@ Napi::Function NativeServer::Define(Napi::Env env) {
   return DefineClass(env, "NativeServer",
                      {
                          InstanceMethod<&NativeServer::Listen>("listen"),
+                         InstanceMethod<&NativeServer::Adopt>("adopt"),
                          InstanceMethod<&NativeServer::Address>("address"),
                          InstanceMethod<&NativeServer::Close>("close"),
                          InstanceMethod<&NativeServer::CloseNow>("closeNow"),
@@ -51,6 +57,14 @@ NativeServer::NativeServer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Na
   Napi::Value server_header = o.Get("serverHeader");
   options.server_header = server_header.IsString() ? server_header.As<Napi::String>().Utf8Value() : "";
   options.date_header = o.Get("dateHeader").ToBoolean();
+  Napi::Value defaults = o.Get("defaultHeaders");  // [name, value, name, value...]
+  if (defaults.IsArray()) {
+    Napi::Array list = defaults.As<Napi::Array>();
+    for (uint32_t i = 0; i + 1 < list.Length(); i += 2) {
+      options.default_headers.emplace_back(list.Get(i).As<Napi::String>().Utf8Value(),
+                                           list.Get(i + 1).As<Napi::String>().Utf8Value());
+    }
+  }
   options.max_header_size = static_cast<size_t>(IntOption(o, "maxHeaderSize", 16384));
   options.max_header_count = static_cast<size_t>(IntOption(o, "maxHeaderCount", 100));
   options.max_request_body = IntOption(o, "maxRequestBodySize", -1);
@@ -153,6 +167,23 @@ Napi::Value NativeServer::Listen(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// adopt(fd) → undefined: serves a connected socket that JS accepted (a cluster primary's, a
+// net.Server's on --uds/--fd). The server takes a duplicate, so the caller destroys its own
+// socket right after. Throws an Error with `code` when the server is closing or libuv refuses it.
+Napi::Value NativeServer::Adopt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  int r = copy < 0 ? -errno : (server_ ? server_->Adopt(copy) : UV_ECANCELED);
+  if (copy >= 0 && !server_) close(copy);
+  if (r != 0) {
+    Napi::Error e = Napi::Error::New(env, std::string("node-asgi: cannot serve the connection: ") + uv_err_name(r) + ": " + uv_strerror(r));
+    e.Set("code", Napi::String::New(env, uv_err_name(r)));
+    throw e;
+  }
+  return env.Undefined();
+}
+
 Napi::Value NativeServer::Address(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string host, family;
@@ -165,8 +196,10 @@ Napi::Value NativeServer::Address(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// close(idleGraceSeconds?) → undefined (see HttpServer::Close)
 Napi::Value NativeServer::Close(const Napi::CallbackInfo& info) {
-  if (server_) server_->Close();
+  uint64_t grace = info[0].IsNumber() ? static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue() * 1000) : 0;
+  if (server_) server_->Close(grace);
   return info.Env().Undefined();
 }
 

@@ -20,6 +20,7 @@ class NativeServer : public Napi::ObjectWrap<NativeServer> {
 
  private:
   Napi::Value Listen(const Napi::CallbackInfo& info);
+  Napi::Value Adopt(const Napi::CallbackInfo& info);
   Napi::Value Address(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value CloseNow(const Napi::CallbackInfo& info);

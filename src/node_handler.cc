@@ -122,6 +122,7 @@ Napi::Value NativeHandler::Start(const Napi::CallbackInfo& info) {
   config.factory = o.Get("factory").ToBoolean();
   config.lifespan = Utf8(o.Get("lifespan"));
   config.loop = Utf8(o.Get("loop"));
+  config.extra = Utf8(o.Get("extraSettings"));
   config.channel.scope.path_includes_root_path = o.Get("pathIncludesRootPath").ToBoolean();
   config.channel.response_high_water = o.Get("responseHighWater").As<Napi::Number>().Int64Value();
   try {

@@ -29,7 +29,7 @@ test('--http node serves through node:http; --loop asyncio picks the stdlib loop
   t.after(() => cli.stop())
   const res = await get(cli.url)
   assert.equal(res.status, 200)
-  assert.equal(res.headers.get('server'), null, 'node:http sends no server header')
+  assert.equal(res.headers.get('server'), 'node-asgi', 'the CLI sends its server header on node:http too')
   assert.match(res.headers.get('keep-alive') ?? '', /timeout=/, "node:http's keep-alive header")
   assert.equal(res.body, 'asyncio.unix_events._UnixSelectorEventLoop')
 })

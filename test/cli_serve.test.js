@@ -1,6 +1,6 @@
 'use strict'
 // `node-asgi APP --app-dir fixtures --port 0` serves the app over HTTP, with uvicorn-style logs:
-// the "running on" line, the access log, --no-access-log, --root-path and --factory.
+// the "running on" line, the access log (on stdout), --no-access-log, --root-path and --factory.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
@@ -50,17 +50,18 @@ test('without --app-dir the app is looked up in the current directory', async (t
   assert.equal(await (await fetch(cli.url, { signal: AbortSignal.timeout(5000) })).text(), 'Hello, world!')
 })
 
-test('the access log has one line per request: client - "METHOD target HTTP/x.y" status', async (t) => {
+test('the access log has one line per request on stdout: client - "METHOD target HTTP/x.y" status phrase', async (t) => {
   const cli = await startCli(['raw_apps:headers_app', '--app-dir', 'fixtures', '--port', '0'])
   t.after(() => cli.stop())
   await (await fetch(`${cli.url}/some/path?status=201&x=%20y`, { signal: AbortSignal.timeout(5000) })).arrayBuffer()
   await (await fetch(`${cli.url}/other`, { method: 'POST', body: 'x', signal: AbortSignal.timeout(5000) })).arrayBuffer()
-  const line = /^INFO: {5}127\.0\.0\.1:(\d+) - "GET \/some\/path\?status=201&x=%20y HTTP\/1\.1" 201( Created)?$/m
-  await waitForOutput(cli.stderr, line)
-  await waitForOutput(cli.stderr, /^INFO: {5}127\.0\.0\.1:\d+ - "POST \/other HTTP\/1\.1" 200( OK)?$/m)
-  const port = Number(line.exec(cli.stderr())[1])
+  const line = /^INFO: {5}127\.0\.0\.1:(\d+) - "GET \/some\/path\?status=201&x=%20y HTTP\/1\.1" 201 Created$/m
+  await waitForOutput(cli.stdout, line)
+  await waitForOutput(cli.stdout, /^INFO: {5}127\.0\.0\.1:\d+ - "POST \/other HTTP\/1\.1" 200 OK$/m)
+  const port = Number(line.exec(cli.stdout())[1])
   assert.ok(port > 0 && port < 65536, 'the client port is logged')
-  assert.equal(cli.stderr().match(/HTTP\/1\.1" \d{3}/g).length, 2, 'one access line per request')
+  assert.equal(cli.stdout().match(/HTTP\/1\.1" \d{3}/g).length, 2, 'one access line per request')
+  assert.doesNotMatch(cli.stderr(), /HTTP\/1\.1" \d{3}/, 'none on stderr')
 })
 
 test('the access log records error statuses too', async (t) => {
@@ -69,7 +70,7 @@ test('the access log records error statuses too', async (t) => {
   const res = await fetch(`${cli.url}/boom`, { signal: AbortSignal.timeout(5000) })
   assert.equal(res.status, 500)
   await res.arrayBuffer()
-  await waitForOutput(cli.stderr, /"GET \/boom HTTP\/1\.1" 500/)
+  await waitForOutput(cli.stdout, /"GET \/boom HTTP\/1\.1" 500 Internal Server Error$/m)
   // and the app's exception is logged with its traceback, like uvicorn's
   assert.match(cli.stderr(), /^ERROR: {4}/m)
   assert.match(cli.stderr(), /Traceback \(most recent call last\):/)
@@ -83,7 +84,7 @@ test('a response that started and then failed is still in the access log (uvicor
   assert.equal(res.status, 200)
   await res.arrayBuffer().catch(() => {}) // the connection is closed mid-body
   await waitForOutput(cli.stderr, /RuntimeError: boom after start/)
-  await waitForOutput(cli.stderr, /"GET \/partial HTTP\/1\.1" 200/, 2000)
+  await waitForOutput(cli.stdout, /"GET \/partial HTTP\/1\.1" 200 OK$/m, 2000)
 })
 
 test('a streamed response the client abandons is still in the access log', async (t) => {
@@ -95,7 +96,7 @@ test('a streamed response the client abandons is still in the access log', async
   const reader = res.body.getReader()
   await reader.read()
   controller.abort()
-  await waitForOutput(cli.stderr, /"GET \/slow\?chunks=50&delay=0\.1 HTTP\/1\.1" 200/, 3000)
+  await waitForOutput(cli.stdout, /"GET \/slow\?chunks=50&delay=0\.1 HTTP\/1\.1" 200 OK$/m, 3000)
 })
 
 test('--no-access-log serves without access lines', async (t) => {
@@ -103,7 +104,7 @@ test('--no-access-log serves without access lines', async (t) => {
   t.after(() => cli.stop())
   for (let i = 0; i < 3; i++) assert.equal((await fetch(cli.url, { signal: AbortSignal.timeout(5000) })).status, 200)
   await new Promise((resolve) => setTimeout(resolve, 200))
-  assert.doesNotMatch(cli.stderr(), /"GET \/ HTTP\/1\.1"/)
+  assert.doesNotMatch(cli.stdout() + cli.stderr(), /"GET \/ HTTP\/1\.1"/)
   assert.match(cli.stderr(), /node-asgi running on/)
 })
 
@@ -116,7 +117,9 @@ test('--log-level warning hides the info lines and the access log', async (t) =>
   const child = spawn(process.execPath, [BIN, 'raw_apps:hello', '--app-dir', 'fixtures', '--port', String(port), '--log-level', 'warning'], { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
   let stderr = ''
+  let stdout = ''
   child.stderr.on('data', (d) => { stderr += d })
+  child.stdout.on('data', (d) => { stdout += d })
   const exited = once(child, 'close')
   t.after(async () => {
     child.kill('SIGTERM')
@@ -134,6 +137,7 @@ test('--log-level warning hides the info lines and the access log', async (t) =>
   assert.equal(await res.text(), 'Hello, world!')
   await new Promise((resolve) => setTimeout(resolve, 200))
   assert.doesNotMatch(stderr, /INFO:/)
+  assert.doesNotMatch(stdout, /INFO:/, 'no access log on stdout either')
 })
 
 test('--root-path sets scope root_path, inside scope path (the spec default)', async (t) => {

@@ -64,7 +64,7 @@ test('--factory with a factory that is not callable: exit code 3', async () => {
   assert.equal(r.code, 3, r.stderr)
 })
 
-test('a port already in use: the CLI exits non-zero with uvicorn\'s bind error', async (t) => {
+test('a port already in use: exit code 3 with uvicorn\'s bind error', async (t) => {
   const net = require('node:net')
   const { once } = require('node:events')
   const blocker = net.createServer().listen(0, '127.0.0.1')
@@ -72,7 +72,7 @@ test('a port already in use: the CLI exits non-zero with uvicorn\'s bind error',
   t.after(() => blocker.close())
   const r = await runCli(['raw_apps:hello', '--app-dir', 'fixtures', '--port', String(blocker.address().port)])
   assert.equal(r.killed, false)
-  assert.equal(r.code, 1, r.stderr)
+  assert.equal(r.code, 3, r.stderr)
   assert.match(r.stderr, /error while attempting to bind on address/)
   assert.match(r.stderr, /EADDRINUSE/)
 })

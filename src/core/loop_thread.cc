@@ -87,6 +87,7 @@ void LoopThread::Run(std::shared_ptr<Bridge> bridge, LoopConfig config) {
       settings["factory"] = config.factory;
       settings["lifespan"] = config.lifespan;
       settings["loop"] = config.loop;
+      settings["extra"] = config.extra;
       LoadRuntime(config.runtime_path).attr("run")(channel, settings);
     } catch (py::error_already_set& e) {
       exited.error = std::make_unique<PythonErrorInfo>(DescribePythonError(e));

@@ -19,6 +19,7 @@ struct LoopConfig {
   bool factory = false;
   std::string lifespan = "auto";  // auto | on | off
   std::string loop = "asyncio";   // asyncio | uvloop
+  std::string extra;  // JSON object of the Python side's other settings (proxy headers, logging)
   ChannelOptions channel;
 };
 

@@ -1,6 +1,9 @@
 // One connection of the native server (see connection.h). JS thread (Node's loop) only.
 #include "connection.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "header_text.h"
 #include "http_server.h"
 #include "ws_handshake.h"
@@ -27,35 +30,67 @@ struct WriteReq {
 Connection::Connection(HttpServer* server)
     : server_(server),
       parser_(this, RequestParser::Limits{server->options().max_header_size, server->options().max_header_count}) {
-  tcp_.data = this;
+  socket_.tcp.data = this;
   timer_.data = this;
 }
 
 Connection::~Connection() = default;
 
 bool Connection::Accept(uv_stream_t* listener) {
-  uv_tcp_init(server_->loop(), &tcp_);
-  tcp_.data = this;
+  uv_tcp_init(server_->loop(), &socket_.tcp);
+  socket_.tcp.data = this;
   ++open_handles_;
   uv_timer_init(server_->loop(), &timer_);
   timer_.data = this;
   ++open_handles_;
-  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&tcp_)) != 0) {
+  if (uv_accept(listener, as_stream()) != 0) {
     closed_ = true;
-    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClose);
+    uv_close(as_handle(), &Connection::OnClose);
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &Connection::OnClose);
     return false;
   }
-  uv_tcp_nodelay(&tcp_, 1);
+  Begin();
+  return true;
+}
+
+bool Connection::Adopt(int fd) {
   sockaddr_storage addr;
-  int length = sizeof addr;
-  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) AddressOf(addr, &client_host_, &client_port_);
-  length = sizeof addr;
-  if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) AddressOf(addr, &server_host_, &server_port_);
+  socklen_t length = sizeof addr;
+  is_tcp_ = !(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0 && addr.ss_family == AF_UNIX);
+  if (is_tcp_) {
+    uv_tcp_init(server_->loop(), &socket_.tcp);
+  } else {
+    uv_pipe_init(server_->loop(), &socket_.pipe, 0);
+  }
+  socket_.tcp.data = this;
+  ++open_handles_;
+  uv_timer_init(server_->loop(), &timer_);
+  timer_.data = this;
+  ++open_handles_;
+  int r = is_tcp_ ? uv_tcp_open(&socket_.tcp, fd) : uv_pipe_open(&socket_.pipe, fd);
+  if (r != 0) {
+    close(fd);  // not the handle's yet
+    closed_ = true;
+    uv_close(as_handle(), &Connection::OnClose);
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &Connection::OnClose);
+    return false;
+  }
+  Begin();
+  return true;
+}
+
+void Connection::Begin() {
+  if (is_tcp_) {
+    uv_tcp_nodelay(&socket_.tcp, 1);
+    sockaddr_storage addr;
+    int length = sizeof addr;
+    if (uv_tcp_getpeername(&socket_.tcp, reinterpret_cast<sockaddr*>(&addr), &length) == 0) AddressOf(addr, &client_host_, &client_port_);
+    length = sizeof addr;
+    if (uv_tcp_getsockname(&socket_.tcp, reinterpret_cast<sockaddr*>(&addr), &length) == 0) AddressOf(addr, &server_host_, &server_port_);
+  }
   timer_kind_ = kTimerHead;
   StartTimer(server_->options().timeout_headers_ms);
   UpdateReading();
-  return true;
 }
 
 // -- timers ----------------------------------------------------------------------------------
@@ -124,7 +159,7 @@ void Connection::UpdateReading() {
   }
   if (want == reading_) return;
   reading_ = want;
-  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  auto* stream = as_stream();
   if (want) {
     if (uv_read_start(stream, &Connection::OnAlloc, &Connection::OnRead) != 0) reading_ = false;
   } else {
@@ -449,7 +484,7 @@ void Connection::ResponseStart(ToJs& m) {
   // reused (what follows might be body or a request).
   facts.keep_alive = r->keep_alive && !server_closing_ && !(r->expect_continue && !r->body_complete);
   const ServerOptions& o = server_->options();
-  r->plan = AppendResponseHead(&out_, m.status, m.headers, facts, server_->Date(), o.server_header);
+  r->plan = AppendResponseHead(&out_, m.status, m.headers, facts, server_->Date(), o.server_header, &o.default_headers);
   Dirty();
 }
 
@@ -672,7 +707,8 @@ void Connection::WsDenial(ToJs& m) {
   if (!has_length) headers.emplace_back("content-length", std::to_string(r->denial_body.size()));
   RequestFacts facts;
   facts.keep_alive = false;
-  AppendResponseHead(&out_, r->denial_status, headers, facts, server_->Date(), server_->options().server_header);
+  AppendResponseHead(&out_, r->denial_status, headers, facts, server_->Date(), server_->options().server_header,
+                     &server_->options().default_headers);
   out_.append(r->denial_body);
   Dirty();
   WsDisconnect(1006, "");
@@ -733,14 +769,19 @@ void Connection::OnWsProtocolError(int code, const char* reason) {
 
 // -- server life -------------------------------------------------------------------------------
 
-void Connection::Shutdown() {
+void Connection::Shutdown(uint64_t idle_grace_ms) {
   server_closing_ = true;
   if (closed_ || ending_) return;
   if (mode_ == Mode::kWebSocket) {
     WsSendClose(1012, "Service Restart");
     Flush();
   } else if (mode_ == Mode::kHttp && request_ == nullptr && !parser_.InHead() && pending_input_.empty()) {
-    EndAfterWrites();  // idle keep-alive connection
+    if (idle_grace_ms == 0) {
+      EndAfterWrites();  // idle keep-alive connection
+    } else {
+      timer_kind_ = kTimerKeepAlive;  // closes it unless a request comes first
+      StartTimer(idle_grace_ms);
+    }
   }
 }
 
@@ -776,7 +817,7 @@ void Connection::Flush() {
     return;
   }
   if (!out_.empty()) {
-    auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+    auto* stream = as_stream();
     size_t done = 0;
     if (write_queue_ == 0) {
       uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
@@ -839,7 +880,7 @@ void Connection::MaybeEnd() {
   shutting_down_ = true;
   auto* req = new uv_shutdown_t;
   req->data = this;
-  if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::OnShutdown) != 0) {
+  if (uv_shutdown(req, as_stream(), &Connection::OnShutdown) != 0) {
     delete req;
     Destroy();
   }
@@ -878,7 +919,7 @@ void Connection::Destroy() {
   }
   finished_ids_.clear();
   uv_timer_stop(&timer_);
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClose);
+  uv_close(as_handle(), &Connection::OnClose);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &Connection::OnClose);
 }
 

@@ -30,11 +30,17 @@ class Connection : public RequestTarget, public RequestParserSink, public WsFram
   // Accepts a pending connection from `listener` and starts reading. False: nothing to accept
   // (the connection deletes itself).
   bool Accept(uv_stream_t* listener);
+  // Takes over `fd`, a connected TCP or Unix socket accepted elsewhere (a cluster primary, a
+  // net.Server on --uds/--fd), and starts reading. False: libuv refused it (the connection closes
+  // the descriptor and deletes itself).
+  bool Adopt(int fd);
   // Writes what the last batch of events produced (one write for all of it).
   void Flush();
-  // The server is closing: idle connections close now, WebSockets get 1012, the others close
-  // after their response.
-  void Shutdown();
+  // The server is closing: WebSockets get 1012, busy connections close after their response, and
+  // idle ones close now or, with `idle_grace_ms`, after that long unless a request comes first
+  // (it is served with `connection: close`): a client that sent a request just as the server
+  // began closing gets its response instead of a reset.
+  void Shutdown(uint64_t idle_grace_ms);
   // Closes at once (no more writes); the app is told if it is serving a request here.
   void Destroy();
 
@@ -123,8 +129,18 @@ class Connection : public RequestTarget, public RequestParserSink, public WsFram
   void WsDisconnect(int code, const std::string& reason);
   void WsDenial(ToJs& m);
 
+  void Begin();  // after Accept/Adopt: addresses, the head timer, reading
+
+  uv_stream_t* as_stream() { return reinterpret_cast<uv_stream_t*>(&socket_); }
+  uv_handle_t* as_handle() { return reinterpret_cast<uv_handle_t*>(&socket_); }
+
   HttpServer* server_;
-  uv_tcp_t tcp_;
+  // TCP, or a Unix socket handed over by JS (then scope client and server are None, like uvicorn)
+  union Socket {
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } socket_;
+  bool is_tcp_ = true;
   uv_timer_t timer_;
   int open_handles_ = 0;
   Mode mode_ = Mode::kHttp;

@@ -2,6 +2,7 @@
 #include "http_server.h"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 #include <netinet/in.h>
 
 #include <algorithm>
@@ -53,6 +54,16 @@ int HttpServer::Listen(const std::string& host, int port, int backlog, std::stri
   }
   listening_ = true;
   return 0;
+}
+
+int HttpServer::Adopt(int fd) {
+  if (closing_) {
+    close(fd);
+    return UV_ECANCELED;
+  }
+  auto* connection = new Connection(this);
+  connections_.insert(connection);
+  return connection->Adopt(fd) ? 0 : UV_EINVAL;  // on failure it closes and Forget()s itself
 }
 
 const char* AddressOf(const sockaddr_storage& addr, std::string* host, int* port) {
@@ -149,14 +160,14 @@ void HttpServer::Forget(Connection* connection) {
   MaybeClosed();
 }
 
-void HttpServer::Close() {
+void HttpServer::Close(uint64_t idle_grace_ms) {
   if (closing_) return;
   closing_ = true;
   if (listener_ != nullptr) {
     uv_close(reinterpret_cast<uv_handle_t*>(listener_), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
     listener_ = nullptr;
   }
-  for (Connection* c : std::vector<Connection*>(connections_.begin(), connections_.end())) c->Shutdown();
+  for (Connection* c : std::vector<Connection*>(connections_.begin(), connections_.end())) c->Shutdown(idle_grace_ms);
   MaybeClosed();
 }
 

@@ -26,6 +26,7 @@ const char* AddressOf(const sockaddr_storage& addr, std::string* host, int* port
 struct ServerOptions {
   std::string root_path;
   std::string server_header = "node-asgi";  // "" sends none
+  Headers default_headers;  // sent with every app response unless the app sends the same name
   bool date_header = true;
   size_t max_header_size = 16384;
   size_t max_header_count = 100;
@@ -52,11 +53,15 @@ class HttpServer : public BatchListener {
 
   // Binds and listens; returns 0 or a libuv error code (message in *error).
   int Listen(const std::string& host, int port, int backlog, std::string* error);
+  // Serves a connected socket accepted elsewhere (the server owns `fd` from now on, also on
+  // failure); returns 0 or a libuv error code (UV_ECANCELED once the server is closing).
+  int Adopt(int fd);
   // The bound address: host, port, family ("IPv4"/"IPv6").
   bool Address(std::string* host, int* port, std::string* family) const;
-  // Graceful close: stop accepting, close idle connections, close WebSockets with 1012, let the
+  // Graceful close: stop accepting, close idle connections (after `idle_grace_ms`, serving a
+  // request that arrives meanwhile; see Connection::Shutdown), close WebSockets with 1012, let the
   // requests in flight finish (their connections close after their responses).
-  void Close();
+  void Close(uint64_t idle_grace_ms = 0);
   // Immediate close of everything (the environment is going away, or the graceful timeout ran out).
   void CloseNow();
   bool closing() const { return closing_; }

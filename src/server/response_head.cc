@@ -123,7 +123,8 @@ static void AppendStatusLine(std::string* out, int status) {
 }
 
 ResponsePlan AppendResponseHead(std::string* out, int status, const Headers& headers, const RequestFacts& request,
-                                const std::string& date, const std::string& server_header) {
+                                const std::string& date, const std::string& server_header,
+                                const Headers* defaults) {
   ResponsePlan plan;
   plan.keep_alive = request.keep_alive;
   bool no_body = request.head_method || status == 204 || status == 304 || (status >= 100 && status < 200);
@@ -167,6 +168,13 @@ ResponsePlan AppendResponseHead(std::string* out, int status, const Headers& hea
   AppendStatusLine(out, status);
   if (!has_date && !date.empty()) AppendHeader(out, "date", date);
   if (!has_server && !server_header.empty()) AppendHeader(out, "server", server_header);
+  if (defaults != nullptr) {
+    for (const auto& [name, value] : *defaults) {
+      bool app_has = false;
+      for (const auto& header : headers) app_has = app_has || EqualsNoCase(header.first, name);
+      if (!app_has) AppendHeader(out, name.c_str(), value);
+    }
+  }
   for (const auto& [name, value] : headers) {
     uint64_t ignored;
     if (EqualsNoCase(name, "content-length") && !ParseLength(value, &ignored)) continue;

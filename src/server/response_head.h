@@ -43,8 +43,10 @@ class DateCache {
 // Appends the response head to *out and returns the plan for its body. `server_header` empty:
 // none; the app's own Date/Server headers win over the defaults. An app `Connection: close`
 // ends keep-alive; an app `Transfer-Encoding` is kept and makes the body chunked.
+// `defaults` (the server's --header list) go out unless the app sends the same name.
 ResponsePlan AppendResponseHead(std::string* out, int status, const Headers& headers, const RequestFacts& request,
-                                const std::string& date, const std::string& server_header);
+                                const std::string& date, const std::string& server_header,
+                                const Headers* defaults = nullptr);
 
 // Chunked framing of one body piece (nothing for an empty one), and the last chunk.
 void AppendChunk(std::string* out, const char* data, size_t size);

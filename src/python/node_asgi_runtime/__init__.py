@@ -9,6 +9,8 @@ connection is closed; misordered messages raise RuntimeError naming what was exp
 
 import asyncio
 import functools
+import json
+import sys
 
 from _node_asgi import BODY, DISCONNECT, DRAINED, HTTP, SHUTDOWN, WS_CONNECT, WS_DISCONNECT, WS_MESSAGE
 
@@ -16,11 +18,18 @@ from .apps import describe, load_app
 from .cycle import ERROR
 from .http_cycle import HttpCycle
 from .lifespan import Lifespan
+from .logging_config import configure_logging
+from .proxy_headers import ProxyHeadersMiddleware
 from .websocket_cycle import WebSocketCycle
 
 
 def run(channel, settings):
     """Runs the handler's loop until shutdown. Called by the C++ loop thread with the GIL held."""
+    # print() and logging reach the terminal (or a cluster primary's pipe) a whole line per write,
+    # never cut mid-line by a full block buffer, so that lines from Node and Python never mix.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(line_buffering=True)
     loop = new_event_loop(settings["loop"])
     asyncio.set_event_loop(loop)
     server = Server(channel, settings, loop)
@@ -63,6 +72,7 @@ class Server:
     def __init__(self, channel, settings, loop):
         self.channel = channel
         self.settings = settings
+        self.extra = json.loads(settings.get("extra") or "{}")  # proxy_headers, forwarded_allow_ips, log_config
         self.loop = loop
         self.app = None
         self.state = {}
@@ -118,7 +128,10 @@ class Server:
 
     async def startup(self):
         try:
+            configure_logging(self.extra.get("log_config"))
             app = load_app(self.settings)
+            if self.extra.get("proxy_headers"):
+                app = ProxyHeadersMiddleware(app, self.extra.get("forwarded_allow_ips") or "127.0.0.1")
         except BaseException as exc:  # noqa: B902 — any failure to load is reported to Node
             self.channel.start_failed(*describe(exc))
             self.loop.stop()

@@ -31,14 +31,17 @@ class Cycle:
         self.task = None
         self.waiter = None  # future receive() waits on
         self.pending = 0  # bytes sent to Node and not yet acknowledged as drained
-        self.drain_waiter = None  # future send() waits on while Node's socket is congested
+        # the futures send() waits on while Node's socket is congested: one per waiting task,
+        # since tasks of one connection may send concurrently (uvicorn allows it)
+        self.drain_waiter = None
 
     def on_drained(self):
-        waiter = self.drain_waiter
-        if waiter is not None:
+        waiters = self.drain_waiter
+        if waiters is not None:
             self.drain_waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     def wake(self):
         waiter = self.waiter
@@ -59,7 +62,11 @@ class Cycle:
         """Records `pending` unacknowledged bytes; above the high-water mark, waits for the drain."""
         if pending > self.channel.response_high_water:
             self.pending = 0
-            self.drain_waiter = waiter = self.server.loop.create_future()
+            waiter = self.server.loop.create_future()
+            if self.drain_waiter is None:
+                self.drain_waiter = [waiter]
+            else:
+                self.drain_waiter.append(waiter)
             await waiter
         else:
             self.pending = pending

@@ -1,0 +1,31 @@
+'use strict'
+// The CLI's log lines in uvicorn's console format: "INFO:     message" on stderr for the server's
+// own messages and errors, and the access log on stdout:
+// `INFO:     127.0.0.1:50000 - "GET / HTTP/1.1" 200 OK`. Every line leaves in one write.
+const { STATUS_CODES } = require('node:http')
+
+const label = (level) => (level + ':').padEnd(10)
+
+function consoleSink () {
+  const line = (level) => (message) => process.stderr.write(`${label(level)}${message}\n`)
+  return { error: line('ERROR'), warn: line('WARNING'), info: line('INFO'), debug: line('DEBUG') }
+}
+
+/** `client - "request line" status` → the access log line with the status phrase. */
+function accessLine (client, requestLine, status) {
+  return `${label('INFO')}${client} - "${requestLine}" ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + '\n'
+}
+
+// The native server's lines of one turn of the loop (`client - "line" status`, '\n'-joined):
+// one stdout write for all of them.
+function writeNativeAccessLines (text) {
+  let out = ''
+  for (const line of text.split('\n')) {
+    const space = line.lastIndexOf(' ')
+    const status = Number(line.slice(space + 1))
+    out += `${label('INFO')}${line.startsWith(':0 - ') ? line.slice(2) : line} ${STATUS_CODES[status] ?? ''}`.trimEnd() + '\n'
+  }
+  process.stdout.write(out)
+}
+
+module.exports = { consoleSink, accessLine, writeNativeAccessLines }

@@ -1,0 +1,94 @@
+"""uvicorn's --proxy-headers: trusted X-Forwarded-For/-Proto/-Port set scope client, scheme, server.
+
+Only requests whose peer (scope["client"]) is a trusted proxy are rewritten: the client becomes the
+right-most X-Forwarded-For entry that is not itself a trusted proxy (the left-most when all are),
+with port 0 as in uvicorn; the scheme comes from X-Forwarded-Proto (http/https, ws/wss for
+WebSockets); the server port from X-Forwarded-Port. Lifespan passes through untouched.
+"""
+
+import ipaddress
+
+_PREFIX = b"x-forwarded-"
+
+
+class TrustedHosts:
+    """'*', or IP addresses, CIDR networks and literal names (comma-separated or a list)."""
+
+    def __init__(self, trusted):
+        items = [h.strip() for h in (trusted.split(",") if isinstance(trusted, str) else trusted)]
+        items = [h for h in items if h]
+        self.always = "*" in items
+        self.addresses = set()
+        self.networks = []
+        self.literals = set()
+        for item in items:
+            try:
+                if "/" in item:
+                    self.networks.append(ipaddress.ip_network(item, strict=False))
+                else:
+                    self.addresses.add(ipaddress.ip_address(item))
+            except ValueError:
+                self.literals.add(item)
+
+    def __contains__(self, host):
+        if self.always:
+            return True
+        if not host:
+            return False
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return host in self.literals
+        return address in self.addresses or any(address in n for n in self.networks)
+
+    def client_from(self, forwarded_for):
+        hosts = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+        if not hosts:
+            return None
+        if self.always:
+            return hosts[0]
+        for host in reversed(hosts):  # each proxy appends the address it saw
+            if host not in self:
+                return host
+        return hosts[0]  # every entry is a trusted proxy: the first is the client
+
+
+class ProxyHeadersMiddleware:
+    def __init__(self, app, trusted):
+        self.app = app
+        self.trusted = TrustedHosts(trusted)
+
+    def __call__(self, scope, receive, send):
+        kind = scope["type"]
+        if kind == "http" or kind == "websocket":
+            client = scope.get("client")
+            if client is not None and client[0] in self.trusted:
+                self.rewrite(scope, kind)
+        return self.app(scope, receive, send)
+
+    def rewrite(self, scope, kind):
+        proto = forwarded_for = port = None
+        for name, value in scope["headers"]:
+            if not name.startswith(_PREFIX):
+                continue
+            if name == b"x-forwarded-proto":
+                proto = value
+            elif name == b"x-forwarded-for":
+                forwarded_for = value
+            elif name == b"x-forwarded-port":
+                port = value
+        if proto is not None:
+            proto = proto.decode("latin-1").strip().lower()
+            if proto in ("http", "https", "ws", "wss"):
+                if kind == "websocket":
+                    scope["scheme"] = proto.replace("http", "ws")
+                else:
+                    scope["scheme"] = proto.replace("ws", "http")
+        if forwarded_for is not None:
+            host = self.trusted.client_from(forwarded_for.decode("latin-1"))
+            if host:
+                scope["client"] = (host, 0)
+        if port is not None and scope.get("server") is not None:
+            text = port.decode("latin-1").strip()
+            if text.isdigit() and 0 < int(text) < 65536:
+                scope["server"] = (scope["server"][0], int(text))
