@@ -6,6 +6,8 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { startRedis, redisCommand } = require('../../../test/redis_support')
 const { waitFor } = require('../../../test/helpers')
+const { slotOf } = require('../../../lib/cluster')
+const http = require('node:http')
 const { startHub, connectClient, nextEvent, record, ask } = require('./hub_support')
 
 const children = new Set()
@@ -25,7 +27,30 @@ const LAYOUTS = {
       startHub({ env, track: children, args: ['--http', 'node'] })
     ])
     return { urls: hubs.map((hub) => hub.url), subscribers: 2, stop: () => Promise.all(hubs.map((hub) => hub.stop())) }
+  },
+  // One CLI, two workers behind one port. The primary keeps each client address on one worker
+  // (sticky sessions for Engine.IO long-polling), so the two groups of clients connect from two
+  // loopback source addresses that map to different workers.
+  'one node-asgi with --workers 2 (sticky by client address)': async (env) => {
+    const hub = await startHub({ env, track: children, args: ['--workers', '2'] })
+    const sources = twoSourcesOnDifferentWorkers()
+    return {
+      urls: [hub.url, hub.url],
+      clientOptions: sources.map((localAddress) => ({ agent: new http.Agent({ localAddress }) })),
+      subscribers: 2,
+      stop: async () => [await hub.stop()]
+    }
   }
+}
+
+// Two loopback addresses the primary's hash sends to different slots of 2.
+function twoSourcesOnDifferentWorkers () {
+  const found = {}
+  for (let i = 1; Object.keys(found).length < 2; i++) {
+    const address = `127.0.0.${i}`
+    found[slotOf(address, 2)] ??= address
+  }
+  return [found[0], found[1]]
 }
 
 let redis
@@ -66,7 +91,7 @@ for (const [name, startLayout] of Object.entries(LAYOUTS)) {
     const clients = {}
     const got = {}
     for (const [i, user] of names.entries()) {
-      clients[user] = await connectClient(layout.urls[i % layout.urls.length], { user })
+      clients[user] = await connectClient(layout.urls[i % layout.urls.length], { user, ...layout.clientOptions?.[i % layout.urls.length] })
       got[user] = Object.fromEntries(EVENTS.map((event) => [event, record(clients[user], event)]))
     }
     t.after(() => { for (const socket of Object.values(clients)) socket.close() })
@@ -137,9 +162,10 @@ for (const [name, startLayout] of Object.entries(LAYOUTS)) {
   test(`the rate limit is counted in Redis across processes: ${name}`, async (t) => {
     const layout = await startSubscribed(startLayout, { RATE_LIMIT_POINTS: '4', RATE_LIMIT_WINDOW_SECONDS: '60' })
     t.after(() => layout.stop())
-    const here = await connectClient(layout.urls[0], { user: 'limited' })
-    const there = await connectClient(layout.urls[1 % layout.urls.length], { user: 'limited' })
-    const other = await connectClient(layout.urls[1 % layout.urls.length], { user: 'unlimited' })
+    const limited = `limited-${Object.keys(LAYOUTS).indexOf(name)}` // the same Redis serves every layout: a fresh budget each
+    const here = await connectClient(layout.urls[0], { user: limited, ...layout.clientOptions?.[0] })
+    const there = await connectClient(layout.urls[1 % layout.urls.length], { user: limited, ...layout.clientOptions?.[1 % layout.urls.length] })
+    const other = await connectClient(layout.urls[1 % layout.urls.length], { user: 'unlimited', ...layout.clientOptions?.[1 % layout.urls.length] })
     t.after(() => { here.close(); there.close(); other.close() })
     assert.notEqual(await pidOf(here), await pidOf(there), 'the user is connected to two processes') // 1 point each
     assert.equal((await ask(here, 'system_status')).ok, true) // 3
@@ -154,7 +180,7 @@ for (const [name, startLayout] of Object.entries(LAYOUTS)) {
       assert.ok(got.retry_after > 0 && got.retry_after <= 60, `retry_after ${got.retry_after}`)
     }
     assert.equal((await ask(other, 'system_status')).ok, true, 'another user has its own budget')
-    const ttl = await redisCommand(redis.port, 'PTTL', 'socketio-hub:rate:limited')
+    const ttl = await redisCommand(redis.port, 'PTTL', `socketio-hub:rate:${limited}`)
     assert.ok(ttl > 0 && ttl <= 60000, `the key expires with the window (PTTL ${ttl})`)
   })
 }
