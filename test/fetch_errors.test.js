@@ -53,6 +53,17 @@ test('a closed handler rejects with its documented error; one never started star
   await assert.rejects(other.fetch(new Request('http://localhost/scope')), /^Error: node-asgi: the handler closed$/)
 })
 
+test('an exception before the response starts gives a 500 Response, and appError', async () => {
+  const errors = []
+  handler.on('appError', (err) => errors.push(err))
+  const res = await handler.fetch(new Request('http://localhost/raise-before-start'))
+  assert.equal(res.status, 500)
+  assert.equal(await res.text(), 'Internal Server Error')
+  assert.equal(errors.length, 1)
+  assert.ok(errors[0] instanceof PythonError && errors[0].type === 'ValueError')
+  handler.removeAllListeners('appError')
+})
+
 test('an exception after the response started errors the body with the PythonError', async () => {
   const res = await handler.fetch(new Request('http://localhost/raise-after-start'))
   const reader = res.body.getReader()
