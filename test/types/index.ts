@@ -29,7 +29,13 @@ async function main (): Promise<void> {
   const listenOptions: ListenOptions = { port: 0, host: '127.0.0.1', serverHeader: false, accessLog: true }
   const native: NativeHttpServer = await handler.listen(listenOptions)
   const address = native.address()
-  if (address !== null) console.log(address.port, address.family === 'IPv6', native.connections, native.inFlight)
+  if (address !== null && typeof address !== 'string') console.log(address.port, address.family === 'IPv6', native.connections, native.inFlight)
+  const unix: NativeHttpServer = await handler.listen({ path: '/tmp/app.sock', defaultHeaders: [['x-served-by', 'node-asgi']] })
+  await unix.close({ idleGrace: 1 })
+  const manual: NativeHttpServer = await handler.createNativeServer({ serverHeader: 'edge' })
+  manual.adopt(new (await import('node:net')).Socket())
+  // @ts-expect-error defaultHeaders are [name, value] pairs
+  await handler.listen({ defaultHeaders: ['x-a: b'] })
   native.on('accessLog', (lines) => lines.toUpperCase())
   await native.close()
   const res: InProcessResponse = await handler.handleRequest({ method: 'POST', url: '/items', headers: { 'x-n': [1, 2] }, body: '{}' })
