@@ -13,15 +13,27 @@
 // node:http path (`handler.createServer()`: the "node:http path" rows), each on asyncio and uvloop.
 // After the tables, a "targets" section computes the ratios the native server's targets name.
 //
-//   npm run bench -- [--only hello,fastapi,ws1,ws10,idle,idle10k,floor,inprocess1,inprocess100]
+// The scale-out rows run the CLI (bin/node-asgi.js) itself: `fastapi2` puts `--workers 2` beside
+// `uvicorn --workers 2` and both single-worker figures (stateless, so `--no-sticky`: sticky routing
+// by client address would put wrk's one address on one worker); `rolling` sends SIGHUP (a rolling
+// restart) to the primary while wrk runs and counts failed requests; `sio2` broadcasts through
+// Redis to socket.io clients spread over both workers of the socketio-hub example and counts
+// deliveries lost or doubled. CPU and RSS columns add up the server's whole process tree.
+//
+//   npm run bench -- [--only hello,fastapi,ws1,ws10,idle,idle10k,floor,inprocess1,inprocess100,
+//                            fastapi2,rolling,sio2]
 //                    [--duration 10] [--connections 50] [--rounds 3] [--warmup 2]
-//                    [--ws-client frames|ws] [--results bench/results]
+//                    [--ws-client frames|ws] [--http-client wrk|raw] [--broadcasts 2000]
+//                    [--results bench/results]
+// (--connections is also sio2's number of socket.io clients; --broadcasts its broadcasts per round.)
 const { spawn, execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const net = require('node:net')
 const path = require('node:path')
 const { parseArgs } = require('node:util')
 const { freePort, waitForPort } = require('./ports')
+const { startRedis, redisCommand } = require('../test/redis_support')
+const { slotOf } = require('../lib/cluster')
 
 const ROOT = path.resolve(__dirname, '..')
 const APPS = path.join(__dirname, 'apps')
@@ -35,6 +47,8 @@ const OPTIONS = {
   rounds: { type: 'string', default: '3' },
   warmup: { type: 'string', default: '2' },
   'ws-client': { type: 'string', default: 'frames' },
+  broadcasts: { type: 'string', default: '2000' },
+  'http-client': { type: 'string', default: 'wrk' },
   results: { type: 'string', default: path.join(__dirname, 'results') }
 }
 const flags = parseFlags()
@@ -58,6 +72,7 @@ const DURATION = numberFlag('duration', { min: 0.5, integer: false })
 const CONNECTIONS = numberFlag('connections', { min: 1, integer: true })
 const ROUNDS = numberFlag('rounds', { min: 1, integer: true })
 const WARMUP = numberFlag('warmup', { min: 0, integer: false })
+const BROADCASTS = numberFlag('broadcasts', { min: 1, integer: true })
 const RESULTS = path.resolve(flags.results)
 // WebSocket load: pre-built frames (ws_raw_load.js, the default: cheap enough that the servers, not
 // the client, set the pace) or the `ws` client library (ws_load.js: one JS thread parsing every
@@ -65,6 +80,11 @@ const RESULTS = path.resolve(flags.results)
 const WS_CLIENTS = { frames: 'ws_raw_load.js', ws: 'ws_load.js' }
 const WS_CLIENT = WS_CLIENTS[flags['ws-client']]
 if (WS_CLIENT === undefined) usageError(`--ws-client must be one of ${Object.keys(WS_CLIENTS).join(', ')}, got '${flags['ws-client']}'`)
+// HTTP load: wrk (the default), or, where wrk is not installed, http_raw_load.js (a pre-built
+// request per connection and only the response headers walked; it takes more CPU than wrk).
+const HTTP_CLIENTS = ['wrk', 'raw']
+const HTTP_CLIENT = flags['http-client']
+if (!HTTP_CLIENTS.includes(HTTP_CLIENT)) usageError(`--http-client must be one of ${HTTP_CLIENTS.join(', ')}, got '${HTTP_CLIENT}'`)
 
 // node-asgi serving `app` through bench/serve.js: http 'node' (handler.createServer(), the
 // node:http path the CLI serves with, minus its access log) or 'native' (handler.listen()).
@@ -89,6 +109,40 @@ function nodeAsgiRows (app) {
 function uvicorn (app, python = () => PYTHON) {
   return (port) => [python(), ['-m', 'uvicorn', app, '--app-dir', APPS, '--port', String(port), '--loop', 'uvloop', '--http', 'httptools', '--ws', 'websockets', '--no-access-log', '--log-level', 'warning']]
 }
+// The CLI as a user runs it (native server, --loop auto: uvloop), without its access log. The
+// third element of a command is { env, ready }: more environment, and a test of the server's
+// stderr that says it serves (a cluster's primary listens before its workers are up; it logs
+// "running on" once they all are, whatever --log-level says).
+const CLI = path.join(ROOT, 'bin', 'node-asgi.js')
+const HUB_DIR = path.join(ROOT, 'examples', 'socketio-hub')
+function cli (app, extra = [], { appDir = APPS, env = {} } = {}) {
+  const workers = extra.includes('--workers') ? Number(extra[extra.indexOf('--workers') + 1]) : 1
+  const command = (port) => [process.execPath, [CLI, app, '--app-dir', appDir, '--host', '127.0.0.1', '--port', String(port), '--no-access-log', '--log-level', 'warning', ...extra],
+    { env, ready: workers > 1 ? (stderr) => /node-asgi running on /.test(stderr) : null }]
+  return Object.assign(command, { workers })
+}
+// uvicorn --workers N (flags as uvicorn()'s): the workers share the parent's socket, so the port
+// answers before they are up. At --log-level info (no access log: nothing per request) each
+// worker says "Application startup complete."
+function uvicornWorkers (app, workers) {
+  return (port) => {
+    const [cmd, args] = uvicorn(app)(port)
+    args.splice(args.indexOf('--log-level'), 2, '--log-level', 'info', '--workers', String(workers))
+    return [cmd, args, { ready: (stderr) => (stderr.match(/Application startup complete\./g) || []).length >= workers }]
+  }
+}
+// The scale-out rows. Stateless HTTP rows use --no-sticky (round-robin): the default routes by
+// client address, and wrk's one address (127.0.0.1) would all go to one worker.
+const W2 = 'node-asgi --workers 2 --no-sticky'
+const W2_ASYNCIO = 'node-asgi --workers 2 --no-sticky --loop asyncio'
+const W1 = 'node-asgi CLI, 1 process'
+const UV2 = 'uvicorn --workers 2'
+const SIO_W2 = 'node-asgi --workers 2 (sticky), Redis'
+const SIO_W1 = 'node-asgi, 1 process, Redis'
+// the socketio-hub example, with a budget no run reaches (every event costs a point)
+const HUB_SECRET = 'bench-secret'
+const hub = (extra) => cli('app:app', extra, { appDir: HUB_DIR, env: { JWT_SECRET: HUB_SECRET, RATE_LIMIT_POINTS: '1000000' } })
+
 // Debian's python3 is a statically linked, optimised binary; node-asgi embeds the shared
 // libpython, which runs the same Python code 13–27% slower on this machine kind. A python3 built
 // on that library (native/python_shared.c, compiled here on first use) runs uvicorn and the floor
@@ -212,7 +266,71 @@ const WORKLOADS = {
     load: 'inprocess',
     inFlight: 100,
     servers: { 'node-asgi asyncio': 'asyncio', 'node-asgi uvloop': 'uvloop' }
+  },
+  fastapi2: {
+    title: 'FastAPI JSON route on 2 workers (the CLI, round-robin) beside 1; wrk shares the 2 cores',
+    load: 'wrk',
+    url: '/items/42?q=bench',
+    ratios: [UV2, 'uvicorn', W1],
+    servers: {
+      [W2]: cli('bench_apps:fastapi_app', ['--workers', '2', '--no-sticky']),
+      [W2_ASYNCIO]: cli('bench_apps:fastapi_app', ['--workers', '2', '--no-sticky', '--loop', 'asyncio']),
+      [W1]: cli('bench_apps:fastapi_app'),
+      [UV2]: uvicornWorkers('bench_apps:fastapi_app', 2),
+      uvicorn: uvicorn('bench_apps:fastapi_app')
+    }
+  },
+  rolling: {
+    title: 'rolling restart: SIGHUP to the primary of --workers 2 --no-sticky while wrk runs (FastAPI JSON route)',
+    load: 'rolling',
+    url: '/items/42?q=bench',
+    columns: 'rolling',
+    sum: ['requests', 'non2xx', 'connectErrors', 'readErrors', 'writeErrors', 'timeouts', 'failed', 'sighups', 'restarts'],
+    servers: {
+      [`${W2} (native server)`]: cli('bench_apps:fastapi_app', ['--workers', '2', '--no-sticky']),
+      [`${W2} --http node`]: cli('bench_apps:fastapi_app', ['--workers', '2', '--no-sticky', '--http', 'node'])
+    }
+  },
+  sio2: {
+    title: 'socket.io broadcast through Redis (examples/socketio-hub, `tts_notification` to every client; socket.io-client, default transports, from 2 source addresses)',
+    load: 'sio',
+    columns: 'sio',
+    ratios: [SIO_W1],
+    sum: ['expected', 'deliveries', 'lost', 'doubled'],
+    servers: {
+      [SIO_W2]: hub(['--workers', '2']),
+      [SIO_W1]: hub([])
+    }
   }
+}
+
+// `pid` and its descendants (a server's workers), from /proc.
+function processTree (pid) {
+  const children = new Map()
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (!children.has(ppid)) children.set(ppid, [])
+      children.get(ppid).push(Number(name))
+    } catch { /* gone meanwhile */ }
+  }
+  const tree = [pid]
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []))
+  return tree
+}
+
+// CPU seconds, peak RSS and wakeups of a server: the sums over its process tree (one process,
+// or a primary and its workers).
+function treeStats (pid) {
+  const total = { cpu: 0, hwm: 0, wakeups: 0 }
+  for (const p of processTree(pid)) {
+    const s = procStats(p)
+    if (p === pid && !Number.isFinite(s.cpu)) return s
+    for (const k of Object.keys(total)) if (Number.isFinite(s[k])) total[k] += s[k]
+  }
+  return total
 }
 
 // CPU seconds (user + system) and peak RSS of a process, from /proc.
@@ -235,9 +353,9 @@ function procStats (pid) {
   }
 }
 
-function run (cmd, args) {
+function run (cmd, args, options = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stdout.on('data', (d) => { out += d })
@@ -255,23 +373,63 @@ function parseWrk (text) {
     return m ? toMs(m[1], m[2]) : NaN
   }
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] || /Socket errors: (.*)/.exec(text)?.[1]
-  return { rps, p50: pct(50), p99: pct(99), errors: errors || null }
+  // wrk prints these two lines only when they are not zero
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text)?.slice(1).map(Number) ?? [0, 0, 0, 0]
+  const [connectErrors, readErrors, writeErrors, timeouts] = socket
+  return {
+    rps,
+    p50: pct(50),
+    p99: pct(99),
+    errors: errors || null,
+    requests: Number(/(\d+) requests in /.exec(text)?.[1]),
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0),
+    connectErrors,
+    readErrors,
+    writeErrors,
+    timeouts
+  }
 }
 
-/** Runs `command` (a server) on a free port, calls `fn(port, child)` once it listens, then kills it. */
-async function withServer (command, fn) {
+/** HTTP keep-alive load on `url` for `seconds` from CONNECTIONS connections: parseWrk()'s fields. */
+function httpLoad (url, seconds) {
+  if (HTTP_CLIENT === 'raw') return run(process.execPath, [path.join(__dirname, 'http_raw_load.js'), url, String(CONNECTIONS), String(seconds)]).then(JSON.parse)
+  // wrk takes whole seconds (-d0.5s exits 1); --latency prints the percentiles parseWrk reads
+  return run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency', url]).then(parseWrk)
+}
+
+/** Polls `test` (may be async) until it is true; rejects if `child` exits first or after `timeoutMs`. */
+async function until (test, child, what, timeoutMs = 60000) {
+  const deadline = Date.now() + timeoutMs
+  while (!await test()) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited (${child.exitCode ?? child.signalCode}) before ${what}`)
+    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs / 1000} s`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/**
+ * Runs `command` (a server) on a free port, with `env` added to its environment; calls
+ * `fn(port, child, stderr())` once it listens and its `ready` test passes, then kills it and its
+ * workers.
+ */
+async function withServer (command, fn, env = {}) {
   const port = await freePort()
-  const [cmd, args] = command(port)
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: ROOT })
+  const [cmd, args, options = {}] = command(port)
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: ROOT, env: { ...process.env, ...options.env, ...env } })
   let stderr = ''
   child.stderr.on('data', (d) => { stderr += d })
   try {
     await waitForPort(port, child)
-    return await fn(port, child)
+    if (options.ready) await until(() => options.ready(stderr), child, 'ready line on stderr')
+    return await fn(port, child, () => stderr)
   } catch (err) {
     const reason = stderr.trim().split('\n').pop()
     throw new Error(reason ? `${err.message}: ${reason}` : err.message)
   } finally {
+    // the workers of a uvicorn --workers parent outlive its SIGKILL: end them by pid too
+    for (const pid of processTree(child.pid).slice(1)) {
+      try { process.kill(pid, 'SIGKILL') } catch { /* already gone */ }
+    }
     child.kill('SIGKILL')
     await new Promise((resolve) => child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve))
   }
@@ -281,8 +439,7 @@ function measureServer (workload, command) {
   return withServer(command, async (port, child) => {
     const url = `http://127.0.0.1:${port}${workload.url || '/'}`
     const wsUrl = `ws://127.0.0.1:${port}/`
-    // wrk takes whole seconds (-d0.5s exits 1); --latency prints the percentiles parseWrk reads
-    const wrk = (seconds) => run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency', url]).then(parseWrk)
+    const wrk = (seconds) => httpLoad(url, seconds)
     const loads = {
       wrk,
       ws: (seconds) => run(process.execPath, [path.join(__dirname, WS_CLIENT), wsUrl, String(workload.ws.connections), String(workload.ws.window), String(seconds)]).then(JSON.parse),
@@ -291,13 +448,80 @@ function measureServer (workload, command) {
     }
     const load = loads[workload.load]
     if (WARMUP > 0) await (workload.load === 'idle' ? wrk(WARMUP).then(() => load(1)) : load(WARMUP))
-    const before = procStats(child.pid)
+    const before = treeStats(child.pid)
     const t0 = Date.now()
     const result = await load(DURATION)
     const elapsed = (Date.now() - t0) / 1000
-    const after = procStats(child.pid)
+    const after = treeStats(child.pid)
     return { ...result, cpu: (after.cpu - before.cpu) / elapsed, rss: after.hwm, wakeups: (after.wakeups - before.wakeups) / elapsed }
   })
+}
+
+// rolling: wrk for --duration while the primary gets SIGHUP (restart the workers one at a time) at
+// 20% of the run and, once that restart is done, again at 50% if that is before 60%: a SIGHUP
+// during a restart is folded into it. Counts what wrk reports as failed and the restarts that
+// finished ("Workers restarted" on the primary's stderr) while the load ran.
+function measureRolling (workload, command) {
+  return withServer(command, async (port, child, stderr) => {
+    const url = `http://127.0.0.1:${port}${workload.url}`
+    const wrk = (seconds) => httpLoad(url, seconds)
+    const restarts = () => (stderr().match(/Workers restarted/g) || []).length
+    if (WARMUP > 0) await wrk(WARMUP)
+    const base = restarts()
+    let loadDone = false
+    let restartsUnderLoad = 0
+    const seconds = Math.max(1, Math.round(DURATION))
+    const t0 = Date.now()
+    const load = wrk(seconds).finally(() => {
+      loadDone = true
+      restartsUnderLoad = restarts() - base
+    })
+    const elapsed = () => (Date.now() - t0) / 1000
+    const waitUntil = (test) => until(() => loadDone || test(), child, 'the restart')
+    let sighups = 0
+    const hup = () => { if (!loadDone) { child.kill('SIGHUP'); sighups++ } }
+    await waitUntil(() => elapsed() >= 0.2 * seconds)
+    hup()
+    await waitUntil(() => restarts() > base)
+    if (elapsed() < 0.6 * seconds) {
+      await waitUntil(() => elapsed() >= 0.5 * seconds)
+      hup()
+    }
+    const r = await load
+    if (!Number.isFinite(r.requests)) throw new Error('the HTTP load client reported no request count')
+    const failed = r.non2xx + r.connectErrors + r.readErrors + r.writeErrors + r.timeouts
+    return { ...r, failed, sighups, restarts: restartsUnderLoad, cpu: NaN, rss: NaN }
+  })
+}
+
+// sio2: a redis-server of its own for each measurement, the hub on it, and bench/sio_broadcast.js
+// (its own process) connecting the clients from two loopback addresses that the primary's hash
+// sends to different workers of 2 (the single-process row gets them both too).
+const SIO_CLIENT = path.join(__dirname, 'sio_broadcast.js')
+function twoSourcesOnDifferentWorkers () {
+  const found = {}
+  for (let i = 1; Object.keys(found).length < 2; i++) found[slotOf(`127.0.0.${i}`, 2)] ??= `127.0.0.${i}`
+  return [found[0], found[1]]
+}
+
+async function measureSio (workload, command) {
+  const redis = await startRedis()
+  try {
+    return await withServer(command, async (port, child) => {
+      // every hub process subscribed to the Redis channel before anything is sent
+      await until(async () => (await redisCommand(redis.port, 'PUBSUB', 'NUMSUB', 'socketio'))[1] === command.workers,
+        child, `${command.workers} hub process(es) subscribed to Redis`)
+      const warmup = WARMUP > 0 ? Math.min(100, Math.ceil(BROADCASTS / 10)) : 0
+      const clients = Math.max(2, CONNECTIONS)
+      const out = await run(process.execPath, [SIO_CLIENT, `http://127.0.0.1:${port}`, String(clients), String(BROADCASTS), String(warmup), twoSourcesOnDifferentWorkers().join(',')],
+        { env: { ...process.env, JWT_SECRET: HUB_SECRET } })
+      const r = JSON.parse(out)
+      if (r.workers !== command.workers) throw new Error(`the clients reached ${r.workers} hub process(es), not ${command.workers}`)
+      return { ...r, cpu: NaN, rss: NaN }
+    }, { REDIS_URL: redis.url })
+  } finally {
+    await redis.stop()
+  }
 }
 
 // idle10k: many idle keep-alive connections, each after one request, and what they cost the server
@@ -464,9 +688,41 @@ function connectionsTable (name, workload, rows) {
   return lines.join('\n')
 }
 
+function rollingTable (name, workload, rows) {
+  const lines = [`### ${name}: ${workload.title}`, '',
+    `${CONNECTIONS} connections, ${Math.max(1, Math.round(DURATION))} s per round; counts are totals over the rounds, req/s and p99 medians.`, '',
+    '| server | requests | req/s | p99 ms | non-2xx | socket errors: connect / read / write / timeout | failed | SIGHUPs sent | restarts done under load |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+  for (const r of rows) {
+    lines.push(r.skipped
+      ? `| ${r.server} | ${r.skipped} | | | | | | | |`
+      : `| ${r.server} | ${fmt(r.requests)} | ${fmt(r.rps)} | ${fmt(r.p99, 2)} | ${fmt(r.non2xx)} | ${[r.connectErrors, r.readErrors, r.writeErrors, r.timeouts].map((n) => fmt(n)).join(' / ')} | ${fmt(r.failed)} | ${fmt(r.sighups)} | ${fmt(r.restarts)} |`)
+  }
+  return lines.join('\n')
+}
+
+function sioTable (name, workload, rows) {
+  const refs = workload.ratios.map((server) => [server, rows.find((r) => r.server === server)?.rps])
+  const lines = [`### ${name}: ${workload.title}`, '',
+    `${BROADCASTS} broadcasts per round from 2 senders (each with up to 16 not yet back at it); delivered, lost and doubled are totals over the rounds, the rest medians.`, '',
+    `| server | deliveries/s | broadcasts/s | clients | hub processes | latency p50 ms | p99 ms | delivered | lost | doubled |${refs.map(([s]) => ` × ${s} |`).join('')}`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${refs.map(() => ' ---: |').join('')}`]
+  for (const r of rows) {
+    if (r.skipped) {
+      lines.push(`| ${r.server} | ${r.skipped} | | | | | | | | |${refs.map(() => ' |').join('')}`)
+      continue
+    }
+    const ratios = refs.map(([, ref]) => ` ${ref ? fmt(r.rps / ref, 2) : ''} |`).join('')
+    lines.push(`| ${r.server} | ${fmt(r.rps)} | ${fmt(r.broadcastsPerSecond)} | ${fmt(r.clients)} | ${fmt(r.workers)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.deliveries)} | ${fmt(r.lost)} | ${fmt(r.doubled)} |${ratios}`)
+  }
+  return lines.join('\n')
+}
+
 function table (name, workload, rows) {
   if (workload.columns === 'idle') return idleTable(name, workload, rows)
   if (workload.columns === 'connections') return connectionsTable(name, workload, rows)
+  if (workload.columns === 'rolling') return rollingTable(name, workload, rows)
+  if (workload.columns === 'sio') return sioTable(name, workload, rows)
   const refs = (workload.ratios || ['uvicorn', BARE]).map((server) => [server, rows.find((r) => r.server === server)?.rps])
   const lines = [
     `### ${name}: ${workload.title}`,
@@ -502,7 +758,15 @@ const TARGETS = [
     ({ check: `${w}: ${server} ÷ uvicorn, messages/s`, a: [w, server], b: [w, 'uvicorn'], min: 2.5 }))),
   ...['hello', 'fastapi'].flatMap((w) => [NATIVE, NATIVE_UV].map((server) =>
     ({ check: `${w}: ${server} p99 ÷ uvicorn p99 (lower is better)`, a: [w, server], b: [w, 'uvicorn'], key: 'p99', max: 1.0, unit: 'ms', digits: 2 }))),
-  { check: `idle10k: ${NATIVE} RSS ÷ ${NODE_PATH} RSS, connections open (lower is better)`, a: ['idle10k', NATIVE], b: ['idle10k', NODE_PATH], key: 'rss', max: 1.0, strict: true, unit: 'MiB', scale: 1 / 1048576, digits: 1 }
+  { check: `idle10k: ${NATIVE} RSS ÷ ${NODE_PATH} RSS, connections open (lower is better)`, a: ['idle10k', NATIVE], b: ['idle10k', NODE_PATH], key: 'rss', max: 1.0, strict: true, unit: 'MiB', scale: 1 / 1048576, digits: 1 },
+  // scale-out (issue 11); `count` checks compare a row's number itself, not a ratio
+  { check: `fastapi2: ${W2} ÷ ${UV2}, req/s`, a: ['fastapi2', W2], b: ['fastapi2', UV2], min: 1.3 },
+  { check: `fastapi2: ${W2_ASYNCIO} ÷ ${UV2}, req/s (informative: the target names the CLI's default loop)`, a: ['fastapi2', W2_ASYNCIO], b: ['fastapi2', UV2], min: 1.3 },
+  ...Object.keys(WORKLOADS.rolling.servers).flatMap((server) => [
+    { check: `rolling: ${server}: failed requests (non-2xx + socket errors, all rounds)`, a: ['rolling', server], key: 'failed', max: 0, count: true },
+    { check: `rolling: ${server}: restarts done under load`, a: ['rolling', server], key: 'restarts', min: 1, count: true }
+  ]),
+  ...['lost', 'doubled'].map((key) => ({ check: `sio2: ${SIO_W2}: deliveries ${key} (all rounds)`, a: ['sio2', SIO_W2], key, max: 0, count: true }))
 ]
 
 function evaluateTargets (results) {
@@ -511,6 +775,15 @@ function evaluateTargets (results) {
   for (const t of TARGETS) {
     const key = t.key ?? 'rps'
     const a = row(t.a)?.[key]
+    if (t.count) {
+      if (!Number.isFinite(a)) continue
+      const met = t.min !== undefined ? a >= t.min : a <= t.max
+      const target = t.min !== undefined ? `≥ ${t.min}` : t.max === 0 ? '0' : `≤ ${t.max}`
+      const r = row(t.a)
+      const detail = key === 'restarts' ? `${fmt(r.sighups)} SIGHUPs, ${fmt(r.requests)} requests` : key === 'failed' ? `of ${fmt(r.requests)} requests` : `of ${fmt(r.expected)}, at ${fmt(r.rps)} deliveries/s`
+      out.push({ check: t.check, value: a, target, met, detail, shown: fmt(a) })
+      continue
+    }
     const b = row(t.b)?.[key]
     if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) continue
     const value = a / b
@@ -519,22 +792,24 @@ function evaluateTargets (results) {
     const scale = t.scale ?? 1
     const unit = t.unit ? ` ${t.unit}` : '/s'
     const detail = `${fmt(a * scale, t.digits ?? 0)}${unit} vs ${fmt(b * scale, t.digits ?? 0)}${unit}`
-    out.push({ check: t.check, value: Number(value.toFixed(4)), target, met, detail })
+    out.push({ check: t.check, value: Number(value.toFixed(4)), target, met, detail, shown: `${fmt(value, 2)}×` })
   }
   return out
 }
 
 function targetsTable (targets) {
-  const lines = ['### targets: the native server\'s, as ratios within this run', '', '| check | ratio | measured | target | met |', '| --- | ---: | --- | --- | --- |']
-  for (const t of targets) lines.push(`| ${t.check} | ${fmt(t.value, 2)}× | ${t.detail} | ${t.target} | ${t.met ? 'yes' : '**no**'} |`)
+  const lines = ['### targets: ratios (or counts) within this run', '', '| check | value | measured | target | met |', '| --- | ---: | --- | --- | --- |']
+  for (const t of targets) lines.push(`| ${t.check} | ${t.shown} | ${t.detail} | ${t.target} | ${t.met ? 'yes' : '**no**'} |`)
   return lines.join('\n')
 }
 
 async function main () {
   const names = flags.only ? flags.only.split(',') : Object.keys(WORKLOADS)
   for (const n of names) if (!WORKLOADS[n]) usageError(`--only: unknown workload '${n}' (choose from ${Object.keys(WORKLOADS).join(', ')})`)
-  try { execFileSync('wrk', ['--version'], { stdio: 'ignore' }) } catch (err) {
-    if (err.code === 'ENOENT' && names.some((n) => ['wrk', 'idle'].includes(WORKLOADS[n].load))) throw new Error('wrk is not installed (apt-get install wrk, or run `bash scripts/setup.sh --bench`)')
+  if (HTTP_CLIENT === 'wrk') {
+    try { execFileSync('wrk', ['--version'], { stdio: 'ignore' }) } catch (err) {
+      if (err.code === 'ENOENT' && names.some((n) => ['wrk', 'idle', 'rolling'].includes(WORKLOADS[n].load))) throw new Error('wrk is not installed (apt-get install wrk, or run `bash scripts/setup.sh --bench`; or use --http-client raw)')
+    }
   }
   const started = new Date()
   // other work on the machine skews a run: the load average before and after says how much there was
@@ -553,12 +828,15 @@ async function main () {
         if (command === null) continue
         process.stderr.write(`${name} round ${round + 1}/${rounds}: ${server} ... `)
         try {
-          const measure = { inprocess: measureInProcess, floor: measureFloor, connections: measureConnections }[workload.load] ?? measureServer
+          const measure = { inprocess: measureInProcess, floor: measureFloor, connections: measureConnections, rolling: measureRolling, sio: measureSio }[workload.load] ?? measureServer
           const r = await measure(workload, command)
           samples[server].push(r)
-          process.stderr.write(workload.load === 'idle'
-            ? `${fmt(r.cpu, 4)} cores\n`
-            : workload.load === 'connections' ? `${fmt(r.connections)} open, RSS ${fmt(r.rss / 1048576, 1)} MiB\n` : `${fmt(r.rps)}/s\n`)
+          process.stderr.write({
+            idle: () => `${fmt(r.cpu, 4)} cores\n`,
+            connections: () => `${fmt(r.connections)} open, RSS ${fmt(r.rss / 1048576, 1)} MiB\n`,
+            rolling: () => `${fmt(r.requests)} requests, ${fmt(r.failed)} failed, ${r.restarts} of ${r.sighups} restarts done under load\n`,
+            sio: () => `${fmt(r.rps)} deliveries/s, ${fmt(r.lost)} lost, ${fmt(r.doubled)} doubled\n`
+          }[workload.load]?.() ?? `${fmt(r.rps)}/s\n`)
         } catch (err) {
           samples[server].push({ error: err.message })
           process.stderr.write(`failed: ${err.message.split('\n')[0]}\n`)
@@ -574,6 +852,8 @@ async function main () {
       const keys = new Set(['rps', 'p50', 'p99', 'rss', 'cpu', 'wakeups'])
       for (const s of ok) for (const [k, v] of Object.entries(s)) if (typeof v === 'number') keys.add(k)
       for (const k of keys) row[k] = median(ok.map((s) => s[k]))
+      // counts that must add up over the rounds (failed requests, lost messages...)
+      for (const k of workload.sum ?? []) row[k] = ok.reduce((total, s) => total + s[k], 0)
       row.errors = ok.map((s) => s.errors).filter(Boolean)
       return row
     })
@@ -588,11 +868,11 @@ async function main () {
     sections.push(section)
     process.stdout.write(`\n${section}\n\n`)
   }
-  const meta = { date: started.toISOString(), duration: DURATION, connections: CONNECTIONS, rounds: ROUNDS, node: process.version, cpus: require('node:os').cpus().length, loadavgBefore: loadBefore, loadavgAfter: require('node:os').loadavg() }
+  const meta = { date: started.toISOString(), duration: DURATION, connections: CONNECTIONS, httpClient: HTTP_CLIENT, rounds: ROUNDS, node: process.version, cpus: require('node:os').cpus().length, loadavgBefore: loadBefore, loadavgAfter: require('node:os').loadavg() }
   fs.mkdirSync(RESULTS, { recursive: true })
   const stamp = started.toISOString().replace(/[:.]/g, '-')
   fs.writeFileSync(path.join(RESULTS, `${stamp}.json`), JSON.stringify({ meta, results, targets }, null, 2) + '\n')
-  const md = `# node-asgi benchmark, ${meta.date}\n\n${DURATION} s per measurement, ${CONNECTIONS} connections (wrk -t1), median of ${ROUNDS} rounds, ${meta.cpus} cores, Node ${meta.node}, load average ${meta.loadavgBefore[0].toFixed(2)} before and ${meta.loadavgAfter[0].toFixed(2)} after. Ratios are within this run.\n\n${sections.join('\n\n')}\n`
+  const md = `# node-asgi benchmark, ${meta.date}\n\n${DURATION} s per measurement, ${CONNECTIONS} connections (${HTTP_CLIENT === 'wrk' ? 'wrk -t1' : 'bench/http_raw_load.js'}), median of ${ROUNDS} rounds, ${meta.cpus} cores, Node ${meta.node}, load average ${meta.loadavgBefore[0].toFixed(2)} before and ${meta.loadavgAfter[0].toFixed(2)} after. Ratios are within this run.\n\n${sections.join('\n\n')}\n`
   fs.writeFileSync(path.join(RESULTS, `${stamp}.md`), md)
   fs.writeFileSync(path.join(RESULTS, 'latest.md'), md)
   process.stderr.write(`results: ${path.relative(process.cwd(), path.join(RESULTS, stamp)) || '.'}.{json,md}\n`)
