@@ -142,10 +142,13 @@ function exchange (listener, request, { method, path, rawHeaders, socket, noBody
     const settle = (fn, value) => {
       if (settled) return
       settled = true
-      signal?.removeEventListener('abort', onSignal)
       fn(value)
     }
-    const stream = new ResponseStream(() => res.abandon(), () => res.maybeDrain())
+    const done = () => signal?.removeEventListener('abort', onSignal) // the body ended (or failed)
+    const stream = new ResponseStream(() => {
+      done()
+      res.abandon()
+    }, () => res.maybeDrain())
     const res = new InMemoryResponse({
       onHead (status, flat) {
         const head = appHead(flat)
@@ -166,6 +169,7 @@ function exchange (listener, request, { method, path, rawHeaders, socket, noBody
       },
       onEnd () {
         body.detach()
+        done()
         if (!framed) {
           stream.end()
           return
@@ -186,6 +190,7 @@ function exchange (listener, request, { method, path, rawHeaders, socket, noBody
       },
       onAbort () {
         body.detach()
+        done()
         const error = new Error('node-asgi/platformatic: the ASGI app did not complete its response')
         settle(reject, error)
         stream.end(error)
@@ -193,6 +198,7 @@ function exchange (listener, request, { method, path, rawHeaders, socket, noBody
       unread () { return stream.queued }
     })
     const onSignal = () => {
+      done()
       const reason = signal.reason
       settle(reject, reason)
       stream.end(reason)
