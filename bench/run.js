@@ -21,7 +21,7 @@
 // deliveries lost or doubled. CPU and RSS columns add up the server's whole process tree.
 //
 //   npm run bench -- [--only hello,fastapi,ws1,ws10,idle,idle10k,floor,inprocess1,inprocess100,
-//                            fastapi2,rolling,sio2]
+//                            platformatic100,fastapi2,rolling,sio2]
 //                    [--duration 10] [--connections 50] [--rounds 3] [--warmup 2]
 //                    [--ws-client frames|ws] [--http-client wrk|raw] [--broadcasts 2000]
 //                    [--results bench/results]
@@ -175,13 +175,16 @@ function pythonOnSharedLib () {
 }
 
 // The incumbent, when installed here or in the directory the bench runs from; else skipped.
-function platformatic (app) {
-  let modulePath
+function platformaticModule () {
   try {
-    modulePath = require.resolve('@platformatic/python-node', { paths: [ROOT, process.cwd()] })
+    return require.resolve('@platformatic/python-node', { paths: [ROOT, process.cwd()] })
   } catch {
     return null
   }
+}
+function platformatic (app) {
+  const modulePath = platformaticModule()
+  if (modulePath === null) return null
   return (port) => [process.execPath, [path.join(__dirname, 'platformatic_server.js'), app, String(port), modulePath]]
 }
 
@@ -266,6 +269,16 @@ const WORKLOADS = {
     load: 'inprocess',
     inFlight: 100,
     servers: { 'node-asgi asyncio': 'asyncio', 'node-asgi uvloop': 'uvloop' }
+  },
+  platformatic100: {
+    title: "in-process handleRequest() of @platformatic/python-node's API on the raw ASGI hello, 100 in flight (calls/s)",
+    load: 'platformatic',
+    inFlight: 100,
+    ratios: ['@platformatic/python-node'],
+    servers: {
+      'node-asgi/platformatic': path.join(ROOT, 'lib/platformatic.js'),
+      '@platformatic/python-node': platformaticModule()
+    }
   },
   fastapi2: {
     title: 'FastAPI JSON route on 2 workers (the CLI, round-robin) beside 1; wrk shares the 2 cores',
@@ -656,6 +669,11 @@ async function measureInProcess (workload, loop) {
   return JSON.parse(out)
 }
 
+async function measurePlatformatic (workload, modulePath) {
+  const out = await run(process.execPath, [path.join(__dirname, 'platformatic_inprocess.js'), modulePath, String(workload.inFlight), String(DURATION)])
+  return JSON.parse(out)
+}
+
 const median = (xs) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b)
   if (s.length === 0) return NaN
@@ -766,7 +784,9 @@ const TARGETS = [
     { check: `rolling: ${server}: failed requests (non-2xx + socket errors, all rounds)`, a: ['rolling', server], key: 'failed', max: 0, count: true },
     { check: `rolling: ${server}: restarts done under load`, a: ['rolling', server], key: 'restarts', min: 1, count: true }
   ]),
-  ...['lost', 'doubled'].map((key) => ({ check: `sio2: ${SIO_W2}: deliveries ${key} (all rounds)`, a: ['sio2', SIO_W2], key, max: 0, count: true }))
+  ...['lost', 'doubled'].map((key) => ({ check: `sio2: ${SIO_W2}: deliveries ${key} (all rounds)`, a: ['sio2', SIO_W2], key, max: 0, count: true })),
+  // issue 13: the drop-in entry point against the package it replaces
+  { check: 'platformatic100: node-asgi/platformatic ÷ @platformatic/python-node, calls/s', a: ['platformatic100', 'node-asgi/platformatic'], b: ['platformatic100', '@platformatic/python-node'], min: 100 }
 ]
 
 function evaluateTargets (results) {
@@ -828,7 +848,7 @@ async function main () {
         if (command === null) continue
         process.stderr.write(`${name} round ${round + 1}/${rounds}: ${server} ... `)
         try {
-          const measure = { inprocess: measureInProcess, floor: measureFloor, connections: measureConnections, rolling: measureRolling, sio: measureSio }[workload.load] ?? measureServer
+          const measure = { inprocess: measureInProcess, platformatic: measurePlatformatic, floor: measureFloor, connections: measureConnections, rolling: measureRolling, sio: measureSio }[workload.load] ?? measureServer
           const r = await measure(workload, command)
           samples[server].push(r)
           process.stderr.write({
