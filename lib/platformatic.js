@@ -153,7 +153,9 @@ class Python {
       localAddress: s?.localAddress ?? null,
       localPort: s?.localPort ?? 0
     }
-    return exchange(this.#handler.listener(), request, { method, path, rawHeaders, socket, noBody }, signal ?? null, failure)
+    // started first: a handler that cannot start would answer the listener 503, not its error
+    return this.#handler.start()
+      .then(() => exchange(this.#handler.listener(), request, { method, path, rawHeaders, socket, noBody }, signal ?? null, failure))
       .catch((err) => { throw this.#startError(err) })
   }
 

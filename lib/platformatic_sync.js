@@ -31,6 +31,7 @@ class SyncRunner {
     this.port = null
     this.flag = null // Int32Array over a SharedArrayBuffer: WAITING or ANSWERED
     this.closed = false
+    this.lastId = 0 // of the last request posted; answers carry it
   }
 
   #spawn () {
@@ -54,14 +55,18 @@ class SyncRunner {
       throw err
     }
     if (this.worker === null) this.#spawn()
+    const id = ++this.lastId
     Atomics.store(this.flag, 0, WAITING)
-    this.port.postMessage(request)
-    Atomics.wait(this.flag, 0, WAITING)
-    const answer = receiveMessageOnPort(this.port)
-    if (answer === undefined) throw new Error('node-asgi/platformatic: the handleRequestSync() worker answered nothing')
-    const r = answer.message
-    if (r.error) throw revive(r.error)
-    return r
+    this.port.postMessage({ id, request })
+    for (;;) {
+      Atomics.wait(this.flag, 0, WAITING)
+      Atomics.store(this.flag, 0, WAITING) // taken: a later answer wakes the next wait
+      for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) {
+        if (m.message.id !== id) continue // an answer to nothing in flight (a stray worker error)
+        if (m.message.error) throw revive(m.message.error)
+        return m.message
+      }
+    }
   }
 
   close () {

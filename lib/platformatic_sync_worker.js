@@ -8,7 +8,11 @@ const { ANSWERED } = require('./platformatic_sync')
 const { docroot, appTarget, flag, port } = workerData
 const python = new Python({ docroot, appTarget })
 
+let inFlight = null // the id of the request being answered
+
 function answer (message) {
+  message.id = inFlight
+  inFlight = null
   port.postMessage(message)
   Atomics.store(flag, 0, ANSWERED)
   Atomics.notify(flag, 0)
@@ -19,7 +23,8 @@ function errorMessage (err) {
   return { error: { name: e.name, message: e.message, code: e.code, type: e.type, pythonMessage: e.pythonMessage, traceback: e.traceback, log: e.log } }
 }
 
-// Nothing may leave the caller blocked: a failure anywhere answers the request in flight.
+// Nothing may leave the caller blocked: a failure anywhere answers the request in flight (the
+// caller skips answers whose id is not the one it waits for).
 process.on('uncaughtException', (err) => answer(errorMessage(err)))
 process.on('unhandledRejection', (err) => answer(errorMessage(err)))
 
@@ -29,8 +34,9 @@ port.on('message', async (message) => {
     await python.close()
     return
   }
+  inFlight = message.id
   try {
-    const { method, url, headers, body, socket } = message
+    const { method, url, headers, body, socket } = message.request
     const request = new Request({ method, url, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength), socket: socket ?? undefined })
     for (let i = 0; i < headers.length; i += 2) request.headers.add(headers[i], headers[i + 1])
     const res = await python.handleRequest(request)

@@ -140,3 +140,7 @@ test('AbortSignal: handleRequest() with an aborted signal rejects; with a live o
   assert.equal(res.body.toString(), 'Hello, world!')
   assert.equal(res.headers.get('content-length'), '13')
 })
+
+test('an app that cannot load rejects handleStream() with its PythonError', async () => {
+  await assert.rejects(python('platformatic_apps:missing_attribute').handleStream(new Request({ url: '/' })), { name: 'PythonError', type: 'ImportError', message: /cannot load 'platformatic_apps:missing_attribute'/ })
+})
