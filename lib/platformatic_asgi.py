@@ -222,6 +222,9 @@ class PlatformaticApp:
                 reason = "ASGI callable returned without starting response."
             elif not exchange.complete:
                 reason = "ASGI callable returned without completing response."
+            elif not records:  # the common case, inline: nothing to report
+                await send({"type": "http.response.body", "body": exchange.held + EMPTY_TRAILER, "more_body": False})
+                return
         await exchange.finish(error, reason, records)
 
 
