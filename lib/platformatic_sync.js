@@ -74,7 +74,6 @@ class SyncRunner {
     this.closed = true
     if (this.worker !== null) {
       this.port.postMessage({ close: true }) // lifespan shutdown runs, then the worker exits
-      this.port.close()
     }
   }
 }
