@@ -51,8 +51,19 @@ class _RecordCapture(logging.Handler):
             except Exception:  # noqa: BLE001 — a bad record must not break the app
                 self.handleError(record)
         last = logging.lastResort
-        if last is not None and logging.root.handlers == [self] and record.levelno >= last.level:
+        if last is not None and record.levelno >= last.level and logging.root.handlers == [self] and not _handled_below_root(record.name):
             last.handle(record)
+
+
+def _handled_below_root(name):
+    """Whether a logger between `name` and the root has handlers (then logging would not have
+    used lastResort for the record)."""
+    logger = logging.getLogger(name)
+    while logger is not None and logger is not logging.root:
+        if logger.handlers:
+            return True
+        logger = logger.parent
+    return False
 
 
 def _install_capture():
