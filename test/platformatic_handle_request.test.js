@@ -5,7 +5,7 @@
 const { test, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { Python, Request, Response, Headers, PythonError } = require('../lib/platformatic')
-const { FIXTURES } = require('./helpers')
+const { FIXTURES, runNodeProcess } = require('./helpers')
 
 const instances = []
 function python (appTarget) {
@@ -174,6 +174,17 @@ test("`log` holds the Python logging records of that request only, even when req
   assert.equal(b.log.toString(), 'WARNING:platformatic_apps:serving /b\nINFO:platformatic_apps:second record\n')
   assert.equal(quiet.log.length, 0)
   assert.equal(a.exception, null)
+})
+
+test('captured records still reach stderr as Python prints them without handlers; the process exits without close()', async () => {
+  const script = `
+    const { Python, Request } = require(${JSON.stringify(require.resolve('../lib/platformatic'))})
+    const python = new Python({ docroot: ${JSON.stringify(FIXTURES)}, appTarget: 'platformatic_apps:logs' })
+    python.handleRequest(new Request({ url: '/child' })).then((res) => process.stdout.write(res.log))`
+  const r = await runNodeProcess(['-e', script], { timeoutMs: 30000 })
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(r.stdout, 'WARNING:platformatic_apps:serving /child\nINFO:platformatic_apps:second record\n')
+  assert.equal(r.stderr, 'serving /child\n') // logging.lastResort: WARNING and up, once
 })
 
 test('1,000 concurrent requests on one instance', async () => {
