@@ -15,7 +15,10 @@ const { openWebSocket } = require('./platformatic_websocket')
 
 const EMPTY = Buffer.alloc(0)
 
-// A Python instance dropped without close(): its handler (and sync worker) go with it.
+// A Python instance dropped without close(): its handler (and sync worker) go with it — but not
+// while a streamed Response of it is still reachable (`owners` keeps the instance alive).
+const owners = new WeakMap() // streamed Response → its Python
+function own (python) { return (response) => { owners.set(response, python); return response } }
 const dropped = new FinalizationRegistry((held) => {
   held.sync?.close()
   held.handler.close().catch(() => {})
@@ -142,7 +145,7 @@ class Python {
     } catch (err) {
       return Promise.reject(err)
     }
-    if (request.websocket) return openWebSocket(this.#handler, request, signal).catch((err) => { throw this.#startError(err) })
+    if (request.websocket) return openWebSocket(this.#handler, request, signal).then(own(this), (err) => { throw this.#startError(err) })
     const { method, path, rawHeaders, noBody } = this.#prepare(request, true)
     const s = request.socket
     const t = request[kTarget]
@@ -156,7 +159,7 @@ class Python {
     // started first: a handler that cannot start would answer the listener 503, not its error
     return this.#handler.start()
       .then(() => exchange(this.#handler.listener(), request, { method, path, rawHeaders, socket, noBody }, signal ?? null, failure))
-      .catch((err) => { throw this.#startError(err) })
+      .then(own(this), (err) => { throw this.#startError(err) })
   }
 
   /** Stops the app (lifespan shutdown runs) and its sync worker. Later calls fail with ERR_NODE_ASGI_CLOSED. */

@@ -5,7 +5,7 @@
 const { test, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { Python, Request } = require('../lib/platformatic')
-const { FIXTURES } = require('./helpers')
+const { FIXTURES, runNodeProcess } = require('./helpers')
 
 const p = new Python({ docroot: FIXTURES, appTarget: 'platformatic_apps:ws_echo' })
 after(() => p.close())
@@ -70,4 +70,26 @@ test('a denied handshake rejects with the status a client would get; HTTP to the
 
 test('an AbortSignal aborted before the handshake rejects with its reason', async () => {
   await assert.rejects(p.handleStream(new Request({ url: '/echo', websocket: true }), AbortSignal.abort()), { name: 'AbortError' })
+})
+
+test('a session outlives its dropped Python instance: the instance is closed only once its responses are unreachable', async () => {
+  const script = `
+    const { Python, Request } = require(${JSON.stringify(require.resolve('../lib/platformatic'))})
+    async function main () {
+      let python = new Python({ docroot: ${JSON.stringify(FIXTURES)}, appTarget: 'platformatic_apps:ws_echo' })
+      const req = new Request({ url: '/echo', websocket: true })
+      const res = await python.handleStream(req)
+      python = null
+      for (let i = 0; i < 5; i++) {
+        globalThis.gc()
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      await req.write('still open')
+      process.stdout.write(String(await res.next()))
+      await req.end()
+    }
+    main()`
+  const r = await runNodeProcess(['--expose-gc', '-e', script], { timeoutMs: 30000 })
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(r.stdout, 'still open')
 })
