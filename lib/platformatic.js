@@ -9,7 +9,7 @@ const { Headers, describe } = require('./platformatic_headers')
 const { Request, kBody, kStreamed, kTarget } = require('./platformatic_request')
 const { Response, kCreate, kFinish } = require('./platformatic_response')
 const { MARKER, appHead, decodeBody } = require('./platformatic_frames')
-const { exchange } = require('./platformatic_exchange')
+const { streamThrough } = require('./platformatic_cycle')
 const { SyncRunner } = require('./platformatic_sync')
 const { openWebSocket } = require('./platformatic_websocket')
 
@@ -45,6 +45,11 @@ function parseTarget (appTarget) {
   if (file === '' || file.includes('\0') || file.split(/[\\/]/).includes('..')) throw new TypeError(`node-asgi/platformatic: option 'appTarget' names an invalid file ${JSON.stringify(file)}`)
   if (!/^[A-Za-z_]\w*$/.test(fn)) throw new TypeError(`node-asgi/platformatic: option 'appTarget' names an invalid function ${JSON.stringify(fn)} (a Python identifier is expected)`)
   return { file, function: fn }
+}
+
+function hasHeader (flat, name) {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i].toLowerCase() === name) return true
+  return false
 }
 
 /** Status codes and methods whose response has no body (as HTTP, and node-asgi, say). */
@@ -147,19 +152,27 @@ class Python {
     }
     if (request.websocket) return openWebSocket(this.#handler, request, signal).then(own(this), (err) => { throw this.#startError(err) })
     const { method, path, rawHeaders, noBody } = this.#prepare(request, true)
-    const s = request.socket
     const t = request[kTarget]
-    const socket = {
-      encrypted: t.scheme === 'https',
-      remoteAddress: s?.remoteAddress ?? null,
-      remotePort: s?.remotePort ?? 0,
-      localAddress: s?.localAddress ?? null,
-      localPort: s?.localPort ?? 0
+    const s = request.socket
+    const fixed = request.body
+    const body = request[kStreamed] ? request[kBody] : null
+    if ((fixed.length > 0 || body !== null) && !hasHeader(rawHeaders, 'content-length') && !hasHeader(rawHeaders, 'transfer-encoding')) {
+      if (body !== null) rawHeaders.push('transfer-encoding', 'chunked') // what a client streaming a body sends
+      else rawHeaders.push('content-length', String(fixed.length))
     }
-    // started first: a handler that cannot start would answer the listener 503, not its error
-    return this.#handler.start()
-      .then(() => exchange(this.#handler.listener(), request, { method, path, rawHeaders, socket, noBody }, signal ?? null, failure))
-      .then(own(this), (err) => { throw this.#startError(err) })
+    const head = {
+      method,
+      scheme: t.scheme === 'https' ? 'https' : 'http',
+      target: path,
+      rawHeaders,
+      client: s?.remoteAddress ? [s.remoteAddress, s.remotePort ?? 0] : null,
+      server: s?.localAddress ? [s.localAddress, s.localPort ?? 0] : (t.scheme !== null ? [t.host, t.port] : null),
+      fixed,
+      body,
+      noBody,
+      signal: signal ?? null
+    }
+    return streamThrough(this.#handler, head, failure).then(own(this), (err) => { throw this.#startError(err) })
   }
 
   /** Stops the app (lifespan shutdown runs) and its sync worker. Later calls fail with ERR_NODE_ASGI_CLOSED. */
