@@ -90,7 +90,7 @@ class Python {
     this.#docroot = docroot
     this.#appTarget = `${target.file}:${target.function}`
     const token = Buffer.from(JSON.stringify({ docroot: root, file: target.file, function: target.function })).toString('hex')
-    this.#handler = new PythonHandler({ app: `platformatic_asgi:targets.x${token}`, appDir: __dirname, lifespan: 'auto' })
+    this.#handler = new PythonHandler({ app: `platformatic_asgi:targets.x${token}`, appDir: __dirname, lifespan: 'auto', loop: 'auto' })
     this.#held = { handler: this.#handler, sync: null }
     dropped.register(this, this.#held, this)
   }
