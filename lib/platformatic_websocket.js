@@ -10,7 +10,6 @@ const { kBody, kTarget } = require('./platformatic_request')
 class MessageStream {
   constructor (ws) {
     this.ws = ws
-    this.queued = 0
   }
 
   next () {
