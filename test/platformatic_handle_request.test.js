@@ -193,6 +193,19 @@ test('1,000 concurrent requests on one instance', async () => {
   for (const res of responses) assert.equal(res.body.toString(), 'Hello, world!')
 })
 
+test('ten instances made and used at once, two apps, each loading its own module', async () => {
+  const results = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+    const p = python(i % 2 ? 'platformatic_apps:echo' : 'platformatic_apps:hello')
+    return Promise.all(Array.from({ length: 10 }, (_, j) => p.handleRequest(new Request({ url: `/?handler=${i}&request=${j}` }))))
+  }))
+  results.forEach((responses, i) => {
+    for (const res of responses) {
+      if (i % 2) assert.equal(JSON.parse(res.body).path, '/')
+      else assert.equal(res.body.toString(), 'Hello, world!')
+    }
+  })
+})
+
 test('bad input: TypeErrors naming the field; a missing app file fails in the constructor', async () => {
   assert.throws(() => new Python({ docroot: 42 }), { name: 'TypeError', message: /option 'docroot'/ })
   assert.throws(() => new Python({ docroot: FIXTURES, appTarget: 'no_colon' }), { name: 'TypeError', message: /option 'appTarget' must be "file:function"/ })

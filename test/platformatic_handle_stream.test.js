@@ -144,3 +144,9 @@ test('AbortSignal: handleRequest() with an aborted signal rejects; with a live o
 test('an app that cannot load rejects handleStream() with its PythonError', async () => {
   await assert.rejects(python('platformatic_apps:missing_attribute').handleStream(new Request({ url: '/' })), { name: 'PythonError', type: 'ImportError', message: /cannot load 'platformatic_apps:missing_attribute'/ })
 })
+
+test('an empty body: the iteration ends at once', async () => {
+  const res = await python('platformatic_apps:chunks').handleStream(new Request({ url: '/?n=0' }))
+  assert.equal(res.status, 200)
+  assert.equal(await text(res), '')
+})
