@@ -338,6 +338,7 @@ async function runCli (args) {
   try {
     await supervisor.start()
   } catch (err) {
+    if (stopping) return // a signal came during startup: stop() exits 0 once the workers are gone
     if (err instanceof StartupError) {
       log.error(err.message)
       log.error('Application startup failed. Exiting.')
