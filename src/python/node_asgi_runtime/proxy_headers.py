@@ -18,6 +18,7 @@ class TrustedHosts:
         items = [h.strip() for h in (trusted.split(",") if isinstance(trusted, str) else trusted)]
         items = [h for h in items if h]
         self.always = "*" in items
+        self.cache = {}  # host -> trusted, so that the per-request check is one dict lookup
         self.addresses = set()
         self.networks = []
         self.literals = set()
@@ -35,6 +36,14 @@ class TrustedHosts:
             return True
         if not host:
             return False
+        known = self.cache.get(host)
+        if known is None:
+            known = self.cache[host] = self.check(host)
+            if len(self.cache) > 4096:  # many distinct peers: start over rather than grow
+                self.cache.clear()
+        return known
+
+    def check(self, host):
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
