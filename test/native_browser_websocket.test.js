@@ -12,8 +12,8 @@ const os = require('node:os')
 const path = require('node:path')
 const { PythonHandler } = require('..')
 const { FIXTURES, captureLogger } = require('./helpers')
+const { launchChromium } = require('./browser_support')
 
-const CHROMIUM = '/usr/bin/chromium'
 const CLOSE_CODE = 4000
 const CLOSE_REASON = 'browser says bye \u2713'
 
@@ -25,35 +25,6 @@ async function waitFor (probe, ms, what) {
     if (value) return value
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-async function launchChromium (profileDir) {
-  let chromium
-  try {
-    ({ chromium } = require('playwright-core'))
-  } catch (err) {
-    assert.fail(`playwright-core is not installed (a devDependency; run npm install): ${err.message}`)
-  }
-  if (!fs.existsSync(CHROMIUM)) {
-    assert.fail(`${CHROMIUM} is missing: scripts/setup.sh installs Debian's chromium package (apt-get install chromium)`)
-  }
-  try {
-    // A persistent context owns a fresh, empty --user-data-dir (playwright refuses one in args).
-    return await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 20000,
-      viewport: { width: 900, height: 600 },
-      // not the sanitizer runtime `npm run test:asan` preloads into Node: Chromium is not built for it
-      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'LD_PRELOAD')),
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'
-      ]
-    })
-  } catch (err) {
-    assert.fail(`could not launch Chromium (${CHROMIUM}) with playwright-core: ${err.message}`)
   }
 }
 
@@ -71,7 +42,7 @@ test('Chromium echoes text and binary messages through the native server with pe
     const { port } = server.address()
     const origin = `http://127.0.0.1:${port}`
 
-    context = await launchChromium(profileDir)
+    context = await launchChromium({ userDataDir: profileDir, viewport: { width: 900, height: 600 } })
     const page = context.pages()[0] ?? await context.newPage()
     page.setDefaultTimeout(20000)
     page.on('console', (msg) => consoleLines.push(`console.${msg.type()}: ${msg.text()}`))

@@ -8,30 +8,9 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { startChat, post } = require('./chat_support')
+const { launchChromium } = require('../../../test/browser_support')
 
-const CHROMIUM = '/usr/bin/chromium'
 const WAIT_MS = 20000
-
-async function launchChromium () {
-  let chromium
-  try {
-    ({ chromium } = require('playwright-core'))
-  } catch (err) {
-    assert.fail(`playwright-core is not installed (a devDependency; run npm install): ${err.message}`)
-  }
-  if (!fs.existsSync(CHROMIUM)) {
-    assert.fail(`${CHROMIUM} is missing: scripts/setup.sh installs Debian's chromium package (apt-get install chromium)`)
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: WAIT_MS,
-    // not the sanitizer runtime `npm run test:asan` preloads into Node: Chromium is not built for it
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'LD_PRELOAD')),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
-}
 
 async function openPage (browser, url, log, label) {
   const context = await browser.newContext({ viewport: { width: 900, height: 700 } })
@@ -63,7 +42,7 @@ test('two Chromium pages connect, chat, list clients, see the length error and q
   const log = []
   let browser = null
   try {
-    browser = await launchChromium()
+    browser = await launchChromium({ timeout: WAIT_MS })
     const ana = await openPage(browser, served.url + '/', log, 'ana')
     const ben = await openPage(browser, served.url + '/', log, 'ben')
     await connect(ana, 'lobby', 'ana')

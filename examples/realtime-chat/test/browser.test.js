@@ -9,35 +9,10 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { start } = require('../server')
+const { launchChromium } = require('../../../test/browser_support')
 
-const CHROMIUM = '/usr/bin/chromium'
 const WAIT_MS = 20000
 const quiet = { error () {}, warn () {}, info () {} }
-
-async function launchChromium () {
-  let chromium
-  try {
-    ({ chromium } = require('playwright-core'))
-  } catch (err) {
-    assert.fail(`playwright-core is not installed (a devDependency; run npm install): ${err.message}`)
-  }
-  if (!fs.existsSync(CHROMIUM)) {
-    assert.fail(`${CHROMIUM} is missing: scripts/setup.sh installs Debian's chromium package (apt-get install chromium)`)
-  }
-  try {
-    return await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: WAIT_MS,
-      // not the sanitizer runtime `npm run test:asan` preloads into Node: Chromium is not built for it
-      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'LD_PRELOAD')),
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync']
-    })
-  } catch (err) {
-    assert.fail(`could not launch Chromium (${CHROMIUM}) with playwright-core: ${err.message}`)
-  }
-}
 
 /** A page in its own browser context (its own cookies and storage), with its console kept for failures. */
 async function openPage (browser, label, log) {
@@ -75,7 +50,7 @@ test('two Chromium pages chat, see each other join and leave, and re-join by the
   const port = chat.port
   let browser = null
   try {
-    browser = await launchChromium()
+    browser = await launchChromium({ timeout: WAIT_MS })
     const alice = await openPage(browser, 'alice', log)
     const bob = await openPage(browser, 'bob', log)
 
