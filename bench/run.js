@@ -33,7 +33,7 @@ const path = require('node:path')
 const { parseArgs } = require('node:util')
 const { freePort, waitForPort } = require('./ports')
 const { startRedis, redisCommand } = require('../test/redis_support')
-const { slotOf } = require('../lib/cluster')
+const { twoSourcesOnDifferentWorkers } = require('../test/cluster_support')
 
 const ROOT = path.resolve(__dirname, '..')
 const APPS = path.join(__dirname, 'apps')
@@ -511,11 +511,6 @@ function measureRolling (workload, command) {
 // (its own process) connecting the clients from two loopback addresses that the primary's hash
 // sends to different workers of 2 (the single-process row gets them both too).
 const SIO_CLIENT = path.join(__dirname, 'sio_broadcast.js')
-function twoSourcesOnDifferentWorkers () {
-  const found = {}
-  for (let i = 1; Object.keys(found).length < 2; i++) found[slotOf(`127.0.0.${i}`, 2)] ??= `127.0.0.${i}`
-  return [found[0], found[1]]
-}
 
 async function measureSio (workload, command) {
   const redis = await startRedis()

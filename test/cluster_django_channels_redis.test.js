@@ -8,7 +8,7 @@ const path = require('node:path')
 const WebSocket = require('ws')
 const { startCli, waitFor } = require('./helpers')
 const { startRedis } = require('./redis_support')
-const { slotOf } = require('../lib/cluster')
+const { twoSourcesOnDifferentWorkers } = require('./cluster_support')
 
 const APP_DIR = path.join(__dirname, '..', 'fixtures', 'channels_project')
 
@@ -28,14 +28,6 @@ test.after(async () => {
 })
 
 // Two loopback addresses that the primary's sticky hash sends to different workers (slots of 2).
-function twoSourcesOnDifferentWorkers () {
-  const found = {}
-  for (let i = 1; Object.keys(found).length < 2; i++) {
-    const address = `127.0.0.${i}`
-    found[slotOf(address, 2)] ??= address
-  }
-  return [found[0], found[1]]
-}
 const [SOURCE_A, SOURCE_B] = twoSourcesOnDifferentWorkers()
 
 /** GET `pathname` from `localAddress`: { status, type, body (parsed JSON) }; rejects after 15 s. */

@@ -6,7 +6,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { startRedis, redisCommand } = require('../../../test/redis_support')
 const { waitFor } = require('../../../test/helpers')
-const { slotOf } = require('../../../lib/cluster')
+const { twoSourcesOnDifferentWorkers } = require('../../../test/cluster_support')
 const http = require('node:http')
 const { startHub, connectClient, nextEvent, record, ask } = require('./hub_support')
 
@@ -41,16 +41,6 @@ const LAYOUTS = {
       stop: async () => [await hub.stop()]
     }
   }
-}
-
-// Two loopback addresses the primary's hash sends to different slots of 2.
-function twoSourcesOnDifferentWorkers () {
-  const found = {}
-  for (let i = 1; Object.keys(found).length < 2; i++) {
-    const address = `127.0.0.${i}`
-    found[slotOf(address, 2)] ??= address
-  }
-  return [found[0], found[1]]
 }
 
 let redis
