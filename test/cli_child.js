@@ -1,10 +1,12 @@
 'use strict'
 // The CLI in a child process for the end-to-end CLI tests: waits for its "running on" line (http,
-// https or a Unix socket), and a one-shot HTTP(S) request client over TCP or a Unix socket.
+// https or a Unix socket), a one-shot HTTP(S) request client over TCP or a Unix socket, and the
+// first WebSocket message of the app the CLI serves.
 const http = require('node:http')
 const https = require('node:https')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
+const WebSocket = require('ws')
 const { childEnv, runNodeProcess } = require('./helpers')
 
 const ROOT = path.resolve(__dirname, '..')
@@ -102,6 +104,25 @@ function request (target, { body: requestBody, ...options } = {}) {
   })
 }
 
+/**
+ * The first WebSocket message of cluster_apps:app ({pid, scheme}) from `url` (ws://, wss:// or
+ * ws+unix://), parsed as JSON; `options` go to ws (headers, ca, cert, key...). Rejects if the
+ * connection fails or closes before a message; the socket is terminated either way.
+ */
+async function wsHello (url, options = {}) {
+  const ws = new WebSocket(url, { ...options, handshakeTimeout: 10000 })
+  try {
+    const [data] = await new Promise((resolve, reject) => {
+      ws.once('message', (...a) => resolve(a))
+      ws.once('error', reject)
+      ws.once('close', (code) => reject(new Error(`closed (${code}) before the first message`)))
+    })
+    return JSON.parse(data.toString())
+  } finally {
+    ws.terminate()
+  }
+}
+
 /** Waits until `read()` matches `pattern` (polling every 20 ms); rejects with the text after `timeoutMs`. */
 async function waitForText (read, pattern, timeoutMs = 10000) {
   const deadline = Date.now() + timeoutMs
@@ -117,4 +138,4 @@ function usageError (stderr) {
   return lines.length === 0 ? '' : lines[lines.length - 1]
 }
 
-module.exports = { ROOT, BIN, startCli, runCli, request, waitForText, usageError }
+module.exports = { ROOT, BIN, startCli, runCli, request, wsHello, waitForText, usageError }

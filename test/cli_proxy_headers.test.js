@@ -3,8 +3,7 @@
 // from a trusted peer set scope client, scheme and server port (uvicorn's rules), on both --http paths.
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const WebSocket = require('ws')
-const { startCli, runCli, request, usageError } = require('./cli_child')
+const { startCli, runCli, request, wsHello, usageError } = require('./cli_child')
 
 const children = new Set()
 test.after(() => { for (const child of children) child.kill('SIGKILL') })
@@ -19,19 +18,7 @@ async function scopeOf (cli, headers) {
 }
 
 /** The first WebSocket message of cluster_apps:app ({pid, scheme}), sent with `headers`. */
-async function wsHello (cli, headers) {
-  const ws = new WebSocket(`ws://127.0.0.1:${cli.port}/ws`, { headers, handshakeTimeout: 10000 })
-  try {
-    const [data] = await new Promise((resolve, reject) => {
-      ws.once('message', (...a) => resolve(a))
-      ws.once('error', reject)
-      ws.once('close', (code) => reject(new Error(`closed (${code}) before the first message`)))
-    })
-    return JSON.parse(data.toString())
-  } finally {
-    ws.terminate()
-  }
-}
+const wsHelloWith = (cli, headers) => wsHello(`ws://127.0.0.1:${cli.port}/ws`, { headers })
 
 for (const httpPath of ['native', 'node']) {
   test(`--http ${httpPath}: a trusted peer (127.0.0.1 by default) sets client, scheme and server port`, async (t) => {
@@ -57,15 +44,15 @@ for (const httpPath of ['native', 'node']) {
     assert.notEqual(scope.client[1], 0)
     assert.equal(scope.scheme, 'http')
     assert.deepEqual(scope.server, ['127.0.0.1', cli.port])
-    assert.equal((await wsHello(cli, { 'x-forwarded-proto': 'https' })).scheme, 'ws')
+    assert.equal((await wsHelloWith(cli, { 'x-forwarded-proto': 'https' })).scheme, 'ws')
   })
 
   test(`--http ${httpPath}: X-Forwarded-Proto https from a trusted peer makes a WebSocket's scheme wss`, async (t) => {
     const cli = await startCli([...APP, '--http', httpPath], { track: children })
     t.after(() => cli.stop())
-    assert.equal((await wsHello(cli, { 'x-forwarded-proto': 'https' })).scheme, 'wss')
-    assert.equal((await wsHello(cli, { 'x-forwarded-proto': 'wss' })).scheme, 'wss')
-    assert.equal((await wsHello(cli, {})).scheme, 'ws')
+    assert.equal((await wsHelloWith(cli, { 'x-forwarded-proto': 'https' })).scheme, 'wss')
+    assert.equal((await wsHelloWith(cli, { 'x-forwarded-proto': 'wss' })).scheme, 'wss')
+    assert.equal((await wsHelloWith(cli, {})).scheme, 'ws')
   })
 
   test(`--http ${httpPath}: --no-proxy-headers ignores X-Forwarded-* even from 127.0.0.1`, async (t) => {
@@ -76,7 +63,7 @@ for (const httpPath of ['native', 'node']) {
     assert.notEqual(scope.client[1], 0)
     assert.equal(scope.scheme, 'http')
     assert.deepEqual(scope.server, ['127.0.0.1', cli.port])
-    assert.equal((await wsHello(cli, { 'x-forwarded-proto': 'https' })).scheme, 'ws')
+    assert.equal((await wsHelloWith(cli, { 'x-forwarded-proto': 'https' })).scheme, 'ws')
   })
 }
 

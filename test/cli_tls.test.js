@@ -8,8 +8,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
-const WebSocket = require('ws')
-const { startCli, runCli, request, usageError, waitForText } = require('./cli_child')
+const { startCli, runCli, request, wsHello, usageError, waitForText } = require('./cli_child')
 
 const children = new Set()
 test.after(() => { for (const child of children) child.kill('SIGKILL') })
@@ -39,20 +38,6 @@ test.before(() => {
 const TLS = () => ['--ssl-keyfile', file('server.key'), '--ssl-certfile', file('server.crt')]
 // 127.0.0.1 is where the CLI listens; the certificate is for localhost
 const trust = (extra = {}) => ({ ca: read('server.crt'), servername: 'localhost', ...extra })
-
-async function wsHello (url, options) {
-  const ws = new WebSocket(url, { ...options, handshakeTimeout: 10000 })
-  try {
-    const [data] = await new Promise((resolve, reject) => {
-      ws.once('message', (...a) => resolve(a))
-      ws.once('error', reject)
-      ws.once('close', (code) => reject(new Error(`closed (${code}) before the first message`)))
-    })
-    return JSON.parse(data.toString())
-  } finally {
-    ws.terminate()
-  }
-}
 
 for (const httpPath of ['native', 'node']) {
   test(`--http ${httpPath} with --ssl-*: https and wss, scope scheme https/wss`, async (t) => {

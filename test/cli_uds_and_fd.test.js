@@ -9,8 +9,7 @@ const net = require('node:net')
 const path = require('node:path')
 const { once } = require('node:events')
 const { spawnSync } = require('node:child_process')
-const WebSocket = require('ws')
-const { startCli, runCli, request, waitForText, usageError } = require('./cli_child')
+const { startCli, runCli, request, wsHello, waitForText, usageError } = require('./cli_child')
 
 const children = new Set()
 test.after(() => { for (const child of children) child.kill('SIGKILL') })
@@ -28,21 +27,6 @@ function staleSocket (file) {
   const r = spawnSync('/usr/bin/python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', file])
   assert.equal(r.status, 0, String(r.stderr))
   assert.ok(fs.statSync(file).isSocket())
-}
-
-/** The first WebSocket message of cluster_apps:app ({pid, scheme}) from `url`. */
-async function wsHello (url) {
-  const ws = new WebSocket(url, { handshakeTimeout: 10000 })
-  try {
-    const [data] = await new Promise((resolve, reject) => {
-      ws.once('message', (...a) => resolve(a))
-      ws.once('error', reject)
-      ws.once('close', (code) => reject(new Error(`closed (${code}) before the first message`)))
-    })
-    return JSON.parse(data.toString())
-  } finally {
-    ws.terminate()
-  }
 }
 
 /**
