@@ -4,7 +4,7 @@
 // the app's receive() asks for it; the app's send() waits while the Response body is not read.
 // JS thread only.
 const { STATUS_CODES } = require('node:http')
-const { MORE_BODY, WANTS_DRAIN, bodyBuffer } = require('./native')
+const { MORE_BODY, WANTS_DRAIN, bodyBuffer, watchAbort } = require('./native')
 const { responseHasNoBody, declaredLength } = require('./http_cycle')
 const { describe } = require('./options')
 const { address, rootPathOption, checkKeys } = require('./inprocess_options')
@@ -92,14 +92,7 @@ class FetchCycle {
     const bodyComplete = h.body === null
     native.startHttp(this.id, h.method, h.scheme, '1.1', h.target, h.rootPath, h.rawHeaders,
       h.client?.[0] ?? null, h.client?.[1] ?? 0, h.server[0], h.server[1], bodyComplete)
-    if (h.signal !== null) {
-      this.onAbort = () => this.abort(h.signal.reason)
-      if (h.signal.aborted) { // while the handler was starting
-        this.onAbort()
-        return
-      }
-      h.signal.addEventListener('abort', this.onAbort, { once: true })
-    }
+    if (watchAbort(this, h.signal)) return
     if (!bodyComplete) this.pump()
   }
 

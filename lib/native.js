@@ -85,4 +85,20 @@ function splitHeaders (joined) {
   return joined === '' ? [] : joined.split('\0')
 }
 
-module.exports = { native, loadAddon, Events, MORE_BODY, TEXT, WANTS_DRAIN, bodyBuffer, splitHeaders }
+/**
+ * An in-process HTTP cycle's AbortSignal (or null): `cycle.abort(signal.reason)` when it aborts, the
+ * listener kept as `cycle.onAbort` for the cycle's unwatchSignal(). True when the signal had already
+ * aborted (while the handler was starting): abort() has run and the cycle's begin() stops there.
+ */
+function watchAbort (cycle, signal) {
+  if (signal === null) return false
+  cycle.onAbort = () => cycle.abort(signal.reason)
+  if (signal.aborted) {
+    cycle.onAbort()
+    return true
+  }
+  signal.addEventListener('abort', cycle.onAbort, { once: true })
+  return false
+}
+
+module.exports = { native, loadAddon, Events, MORE_BODY, TEXT, WANTS_DRAIN, bodyBuffer, splitHeaders, watchAbort }

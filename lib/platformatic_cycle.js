@@ -3,7 +3,7 @@
 // loop thread as the app receives it (write() waits while it is unread), the framed response
 // (lib/platformatic_asgi.py) is decoded into a streamed Response whose reader paces the app's
 // send(). The reader leaving or an AbortSignal is http.disconnect for the app. JS thread only.
-const { MORE_BODY, WANTS_DRAIN, bodyBuffer } = require('./native')
+const { MORE_BODY, WANTS_DRAIN, bodyBuffer, watchAbort } = require('./native')
 const { appHead, FrameReader } = require('./platformatic_frames')
 const { Response, ResponseStream, kCreate, kFinish } = require('./platformatic_response')
 
@@ -40,14 +40,7 @@ class PlatformaticCycle {
     const bodyComplete = h.fixed.length === 0 && h.body === null
     native.startHttp(this.id, h.method, h.scheme, '1.1', h.target, this.handler.options.rootPath, h.rawHeaders,
       h.client?.[0] ?? null, h.client?.[1] ?? 0, h.server?.[0] ?? null, h.server?.[1] ?? 0, bodyComplete)
-    if (h.signal !== null) {
-      this.onAbort = () => this.abort(h.signal.reason)
-      if (h.signal.aborted) { // while the handler was starting
-        this.onAbort()
-        return
-      }
-      h.signal.addEventListener('abort', this.onAbort, { once: true })
-    }
+    if (watchAbort(this, h.signal)) return
     if (bodyComplete) return
     if (h.fixed.length > 0) this.sendBody(h.fixed, h.body !== null)
     if (h.body === null) return
