@@ -203,3 +203,34 @@ test('--workers with a port already in use exits 3 with the bind error, starting
     blocker.close()
   }
 })
+
+test('--workers with TLS: every worker serves https (node:https) behind the one port', async () => {
+  const { execFileSync } = require('node:child_process')
+  const https = require('node:https')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-asgi-cluster-tls-'))
+  try {
+    const key = path.join(dir, 'key.pem')
+    const cert = path.join(dir, 'cert.pem')
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' })
+    const cli = await startCli(['cluster_apps:app', '--app-dir', FIXTURES, '--port', '0', '--workers', '2', '--no-sticky', '--ssl-keyfile', key, '--ssl-certfile', cert],
+      { runningPattern: /node-asgi running on https:\/\/127\.0\.0\.1:(\d+)/ })
+    const ca = fs.readFileSync(cert)
+    const pids = new Set()
+    for (let i = 0; i < 6; i++) {
+      const body = await new Promise((resolve, reject) => {
+        https.get(`https://127.0.0.1:${cli.port}/`, { ca, servername: 'localhost', agent: false, checkServerIdentity: () => undefined }, (res) => {
+          let text = ''
+          res.on('data', (d) => { text += d })
+          res.on('end', () => resolve(JSON.parse(text)))
+        }).on('error', reject)
+      })
+      assert.equal(body.scheme, 'https')
+      pids.add(body.pid)
+    }
+    assert.equal(pids.size, 2, 'both workers terminate TLS')
+    const exit = await cli.stop()
+    assert.equal(exit.code, 0)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})

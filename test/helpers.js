@@ -115,7 +115,7 @@ function runNodeProcess (args, { env = process.env, cwd = ROOT, timeoutMs = 2000
  * exitWithin(ms), stop() }: `exited` resolves { code, signal, at }; exitWithin(ms) awaits the exit,
  * SIGKILLing the child after `ms` ({ ..., timedOut }); stop() sends SIGTERM and waits up to 10 s.
  */
-async function startCli (args, { env = {}, timeoutMs = 15000, cwd = ROOT, track = null } = {}) {
+async function startCli (args, { env = {}, timeoutMs = 15000, cwd = ROOT, track = null, runningPattern = /node-asgi running on http:\/\/127\.0\.0\.1:(\d+)/ } = {}) {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'node-asgi.js'), ...args],
     { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
   track?.add(child)
@@ -130,7 +130,7 @@ async function startCli (args, { env = {}, timeoutMs = 15000, cwd = ROOT, track 
     const timer = setTimeout(() => reject(new Error(`no "running on" line within ${timeoutMs} ms:\n${stderr}`)), timeoutMs)
     child.stderr.on('data', (d) => {
       stderr += d
-      const m = /node-asgi running on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)
+      const m = runningPattern.exec(stderr)
       if (m) { clearTimeout(timer); resolve(Number(m[1])) }
     })
     exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`the CLI exited (${code ?? signal}) before listening:\n${stderr}`)) })
