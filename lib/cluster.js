@@ -11,7 +11,7 @@ const net = require('node:net')
 const path = require('node:path')
 const { EventEmitter } = require('node:events')
 const { parse, STARTUP_FAILURE } = require('./cli/args')
-const { consoleSink } = require('./cli/logging')
+const { consoleSink, bindErrorLine } = require('./cli/logging')
 
 const MAX_PENDING = 4096 // connections waiting for a ready worker (all restarting) before refusing
 const BACKOFF_MS = [100, 200, 500, 1000, 2000, 5000, 10000]
@@ -343,8 +343,7 @@ async function runCli (args) {
       log.error(err.message)
       log.error('Application startup failed. Exiting.')
     } else {
-      const address = args.uds ?? (args.fd !== null ? `fd ${args.fd}` : `(${args.host}, ${args.port})`)
-      log.error(`[Errno ${err.errno ?? ''}] error while attempting to bind on address ${address}: ${err.code ?? err.message}`)
+      log.error(bindErrorLine(err, args))
     }
     process.exit(STARTUP_FAILURE)
   }

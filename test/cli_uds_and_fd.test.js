@@ -106,7 +106,7 @@ for (const httpPath of ['native', 'node']) {
     fs.writeFileSync(file, 'precious data\n')
     const r = await runCli([...APP, '--http', httpPath, '--uds', file])
     assert.equal(r.code, 3, r.stderr)
-    assert.match(r.stderr, new RegExp(`^ERROR: {4}.*error while attempting to bind on address ${file}: EADDRINUSE`, 'm'))
+    assert.match(r.stderr, new RegExp(`^ERROR: {4}.*error while attempting to bind on address ${file}: .*\\(?EADDRINUSE\\)?`, 'm'))
     assert.doesNotMatch(r.stderr, /running on/)
     assert.equal(fs.readFileSync(file, 'utf8'), 'precious data\n')
   })
@@ -115,7 +115,7 @@ for (const httpPath of ['native', 'node']) {
     const socketPath = path.join(tempDir(t), 'missing', 'app.sock')
     const r = await runCli([...APP, '--http', httpPath, '--uds', socketPath])
     assert.equal(r.code, 3, r.stderr)
-    assert.match(r.stderr, /^ERROR: {4}.*error while attempting to bind on address .*missing\/app\.sock: E(NOENT|ACCES)$/m)
+    assert.match(r.stderr, /^ERROR: {4}.*error while attempting to bind on address .*missing\/app\.sock: .*\(?E(NOENT|ACCES)\)?$/m)
     assert.doesNotMatch(r.stderr, /running on/)
   })
 
@@ -152,7 +152,7 @@ test('--fd naming a descriptor that is not an open socket exits 3', async () => 
   for (const fd of ['9', '0']) {
     const r = await runCli([...APP, '--fd', fd])
     assert.equal(r.code, 3, r.stderr)
-    assert.match(r.stderr, new RegExp(`^ERROR: {4}.*error while attempting to bind on address fd ${fd}: E[A-Z]+`, 'm'))
+    assert.match(r.stderr, new RegExp(`^ERROR: {4}.*error while attempting to bind on address fd ${fd}: .*\\(?E[A-Z]+\\)?`, 'm'))
     assert.doesNotMatch(r.stderr, /running on/)
   }
 })

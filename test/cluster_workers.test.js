@@ -195,7 +195,7 @@ test('--workers with a port already in use exits 3 with the bind error, starting
   try {
     await assert.rejects(startCli(['cluster_apps:app', '--app-dir', FIXTURES, '--port', String(blocker.address().port), '--workers', '2']), (err) => {
       assert.match(err.message, /exited \(3\)/)
-      assert.match(err.message, /error while attempting to bind on address \(127\.0\.0\.1, \d+\): EADDRINUSE/)
+      assert.match(err.message, /\[Errno 98\] error while attempting to bind on address \(127\.0\.0\.1, \d+\): address already in use \(EADDRINUSE\)/)
       assert.doesNotMatch(err.message, /Started server process/, 'no worker was started')
       return true
     })

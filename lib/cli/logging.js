@@ -3,6 +3,7 @@
 // own messages and errors, and the access log on stdout:
 // `INFO:     127.0.0.1:50000 - "GET / HTTP/1.1" 200 OK`. Every line leaves in one write.
 const { STATUS_CODES } = require('node:http')
+const { getSystemErrorMap } = require('node:util')
 
 const label = (level) => (level + ':').padEnd(10)
 
@@ -28,4 +29,15 @@ function writeNativeAccessLines (text) {
   process.stdout.write(out)
 }
 
-module.exports = { consoleSink, accessLine, writeNativeAccessLines }
+/**
+ * uvicorn's bind failure line: `[Errno 98] error while attempting to bind on address (127.0.0.1,
+ * 8000): address already in use (EADDRINUSE)`.
+ */
+function bindErrorLine (err, args) {
+  const address = args.uds ?? (args.fd !== null ? `fd ${args.fd}` : `(${args.host}, ${args.port})`)
+  const known = Number.isInteger(err.errno) ? getSystemErrorMap().get(err.errno) : undefined
+  const reason = known ? `${known[1]} (${known[0]})` : (err.code ?? err.message)
+  return `[Errno ${known ? Math.abs(err.errno) : ''}] error while attempting to bind on address ${address}: ${reason}`
+}
+
+module.exports = { consoleSink, accessLine, writeNativeAccessLines, bindErrorLine }

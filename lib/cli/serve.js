@@ -7,7 +7,7 @@ const fs = require('node:fs')
 const { PythonHandler } = require('../handler')
 const { LEVELS } = require('../logger')
 const { usageError, STARTUP_FAILURE } = require('./args')
-const { consoleSink, accessLine, writeNativeAccessLines } = require('./logging')
+const { consoleSink, accessLine, writeNativeAccessLines, bindErrorLine } = require('./logging')
 
 // A draining worker (rolling restart, shutdown) keeps idle keep-alive connections this long and
 // answers a request that arrives meanwhile with `connection: close` instead of resetting it.
@@ -207,10 +207,7 @@ async function serve (args, worker = null) {
   }
 
   const where = args.uds !== null ? { path: args.uds } : args.fd !== null ? { fd: args.fd } : { host: args.host, port: args.port }
-  const bindFailed = (err) => {
-    const address = args.uds ?? (args.fd !== null ? `fd ${args.fd}` : `(${args.host}, ${args.port})`)
-    return fail(`[Errno ${err.errno ?? ''}] error while attempting to bind on address ${address}: ${err.code ?? err.message}`)
-  }
+  const bindFailed = (err) => fail(bindErrorLine(err, args))
   let udsMode = 0o666
   if (args.uds !== null) {
     try {
