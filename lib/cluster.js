@@ -12,6 +12,7 @@ const path = require('node:path')
 const { EventEmitter } = require('node:events')
 const { parse, STARTUP_FAILURE } = require('./cli/args')
 const { consoleSink, bindErrorLine } = require('./cli/logging')
+const { removeStaleSocket } = require('./native_server')
 
 const MAX_PENDING = 4096 // connections waiting for a ready worker (all restarting) before refusing
 const BACKOFF_MS = [100, 200, 500, 1000, 2000, 5000, 10000]
@@ -69,7 +70,7 @@ class Supervisor extends EventEmitter {
   #stopping = null
   #restarting = null
   #watchers = []
-  #started = false
+  #workerEnv = null // the environment every worker gets: $NODE_ASGI_WORKER, its CLI arguments
 
   /** @param {object} options the CLI's options in camelCase ({ app, appDir, workers, host, port, uds, fd, sticky, http, ... }) */
   constructor (options, { logger = consoleSink() } = {}) {
@@ -92,7 +93,7 @@ class Supervisor extends EventEmitter {
     const a = this.#args
     this.#listener = net.createServer({ pauseOnConnect: true }, (socket) => this.#route(socket))
     const where = a.uds !== null ? { path: a.uds } : a.fd !== null ? { fd: a.fd } : { host: a.host, port: a.port }
-    if (a.uds !== null) removeStaleSocket(a.uds)
+    const udsMode = a.uds !== null ? removeStaleSocket(a.uds) ?? 0o666 : null // uvicorn: 0666 for a new socket
     await new Promise((resolve, reject) => {
       this.#listener.once('error', reject)
       this.#listener.listen({ ...where, backlog: a.backlog }, () => {
@@ -100,6 +101,7 @@ class Supervisor extends EventEmitter {
         resolve()
       })
     })
+    if (udsMode !== null) fs.chmodSync(a.uds, udsMode)
     cluster.setupPrimary({ exec: path.join(__dirname, 'cluster_worker.js'), args: [], silent: true })
     const workerArgs = { ...a, workers: 1, reload: false, uds: null, fd: null }
     this.#workerEnv = { NODE_ASGI_WORKER: JSON.stringify(workerArgs) }
@@ -114,15 +116,12 @@ class Supervisor extends EventEmitter {
       await this.close()
       throw err
     }
-    this.#started = true
     if (a.reload) this.#watch()
   }
 
-  #workerEnv = null
-
   // Forks a worker into slot `i`; resolves once it is ready, rejects with a StartupError if it
   // exits first.
-  #spawn (i, { replace = true } = {}) {
+  #spawn (i) {
     const worker = cluster.fork(this.#workerEnv)
     relayLines(worker.process.stdout, process.stdout)
     relayLines(worker.process.stderr, process.stderr)
@@ -132,7 +131,7 @@ class Supervisor extends EventEmitter {
       worker.on('message', (message) => {
         if (message?.cmd !== 'node-asgi:ready' || ready) return
         ready = true
-        if (replace) this.#install(i, worker)
+        this.#install(i, worker)
         this.emit('workerReady', { slot: i, pid: worker.process.pid })
         resolve(worker)
       })
@@ -289,18 +288,6 @@ class Supervisor extends EventEmitter {
     }
     this.#log.info(`Will watch for changes in these directories: ${JSON.stringify(dirs.map((d) => path.resolve(d)))}`)
   }
-}
-
-// asyncio's rule: a stale socket file is replaced; another kind of file is an error.
-function removeStaleSocket (file) {
-  let stat
-  try {
-    stat = fs.statSync(file)
-  } catch {
-    return
-  }
-  if (!stat.isSocket()) throw Object.assign(new Error(`${file} exists and is not a socket`), { code: 'EADDRINUSE' })
-  fs.unlinkSync(file)
 }
 
 /** The CLI's --workers/--reload mode: a supervisor process until SIGTERM/SIGINT (exit 0). */

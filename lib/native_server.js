@@ -184,17 +184,19 @@ class NativeHttpServer extends EventEmitter {
   }
 }
 
-// asyncio's rule for Unix servers: a socket file left by a dead server is replaced; any other
-// file at that path is an error.
+// asyncio's rule for Unix servers: a socket file left by a dead server is replaced (its mode is
+// returned, so that the new socket can keep it, as uvicorn does); any other file at that path is
+// an error. null when there was no file.
 function removeStaleSocket (path) {
   let stat
   try {
     stat = fs.statSync(path)
   } catch {
-    return
+    return null
   }
   if (!stat.isSocket()) throw Object.assign(new Error(`node-asgi: listen path ${path} exists and is not a socket`), { code: 'EADDRINUSE' })
   fs.unlinkSync(path)
+  return stat.mode & 0o777
 }
 
-module.exports = { NativeHttpServer, normalizeListenOptions, LISTEN_DEFAULTS: DEFAULTS }
+module.exports = { NativeHttpServer, normalizeListenOptions, removeStaleSocket, LISTEN_DEFAULTS: DEFAULTS }

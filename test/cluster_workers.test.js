@@ -234,3 +234,30 @@ test('--workers with TLS: every worker serves https (node:https) behind the one 
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('--workers with --uds: the primary listens on the Unix socket (mode 0666) and both workers serve it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-asgi-cluster-uds-'))
+  try {
+    const socketPath = path.join(dir, 'app.sock')
+    const cli = await startCli(['cluster_apps:app', '--app-dir', FIXTURES, '--uds', socketPath, '--workers', '2', '--no-sticky'],
+      { runningPattern: /node-asgi running on unix socket \S+ with 2 workers/ })
+    assert.equal(fs.statSync(socketPath).mode & 0o777, 0o666)
+    const pids = new Set()
+    for (let i = 0; i < 6; i++) {
+      const body = await new Promise((resolve, reject) => {
+        http.get({ socketPath, path: '/', agent: false }, (res) => {
+          let text = ''
+          res.on('data', (d) => { text += d })
+          res.on('end', () => resolve(JSON.parse(text)))
+        }).on('error', reject)
+      })
+      assert.equal(body.client, null, 'no client address on a Unix socket (uvicorn)')
+      pids.add(body.pid)
+    }
+    assert.equal(pids.size, 2)
+    const exit = await cli.stop()
+    assert.equal(exit.code, 0)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})

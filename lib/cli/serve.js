@@ -8,6 +8,7 @@ const { PythonHandler } = require('../handler')
 const { LEVELS } = require('../logger')
 const { usageError, STARTUP_FAILURE } = require('./args')
 const { consoleSink, accessLine, writeNativeAccessLines, bindErrorLine } = require('./logging')
+const { removeStaleSocket } = require('../native_server')
 
 // A draining worker (rolling restart, shutdown) keeps idle keep-alive connections this long and
 // answers a request that arrives meanwhile with `connection: close` instead of resetting it.
@@ -208,14 +209,9 @@ async function serve (args, worker = null) {
 
   const where = args.uds !== null ? { path: args.uds } : args.fd !== null ? { fd: args.fd } : { host: args.host, port: args.port }
   const bindFailed = (err) => fail(bindErrorLine(err, args))
-  let udsMode = 0o666
-  if (args.uds !== null) {
-    try {
-      const st = fs.statSync(args.uds)
-      if (st.isSocket()) { udsMode = st.mode & 0o777; if (!native) fs.unlinkSync(args.uds) }
-    } catch {}
-  }
+  let udsMode = null
   try {
+    if (args.uds !== null) udsMode = removeStaleSocket(args.uds) ?? 0o666 // uvicorn: 0666 for a new socket
     if (native) {
       nativeServer = await handler.listen({ ...serverOptions, ...where })
       if (accessLog) nativeServer.on('accessLog', writeNativeAccessLines)
@@ -229,7 +225,7 @@ async function serve (args, worker = null) {
     if (stopping) return
     return bindFailed(err)
   }
-  if (args.uds !== null) try { fs.chmodSync(args.uds, udsMode) } catch {}
+  if (udsMode !== null) fs.chmodSync(args.uds, udsMode)
   const address = (nativeServer ?? nodeServer).address()
   const scheme = tls === null ? 'http' : 'https'
   if (address === null) {
