@@ -126,6 +126,9 @@ class Supervisor extends EventEmitter {
     relayLines(worker.process.stdout, process.stdout)
     relayLines(worker.process.stderr, process.stderr)
     const slot = this.#slots[i]
+    // IPC failures of a worker that is exiting (a send racing its exit) are not the primary's
+    // problem: its 'exit' is handled below.
+    worker.on('error', (err) => this.#log.debug?.(`Worker [${worker.process.pid}]: ${err.message}`))
     return new Promise((resolve, reject) => {
       let ready = false
       worker.on('message', (message) => {
@@ -241,11 +244,9 @@ class Supervisor extends EventEmitter {
         return
       }
       worker.once('exit', () => resolve())
-      try {
-        worker.send({ cmd: 'node-asgi:shutdown' })
-      } catch {
-        worker.process.kill('SIGTERM')
-      }
+      if (!worker.isConnected()) return // already on its way out (its app failed to start...)
+      // with a callback, a channel that closes meanwhile is an argument here, not an 'error' event
+      worker.send({ cmd: 'node-asgi:shutdown' }, (err) => { if (err && !worker.isDead()) worker.process.kill('SIGTERM') })
     })
   }
 
