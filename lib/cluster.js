@@ -10,8 +10,8 @@ const fs = require('node:fs')
 const net = require('node:net')
 const path = require('node:path')
 const { EventEmitter } = require('node:events')
-const { parse, STARTUP_FAILURE } = require('./cli/args')
-const { consoleSink, bindErrorLine } = require('./cli/logging')
+const { parse, listenTarget, STARTUP_FAILURE } = require('./cli/args')
+const { consoleSink, bindErrorLine, listeningOn } = require('./cli/logging')
 const { removeStaleSocket } = require('./native_server')
 
 const MAX_PENDING = 4096 // connections waiting for a ready worker (all restarting) before refusing
@@ -92,7 +92,7 @@ class Supervisor extends EventEmitter {
   async start () {
     const a = this.#args
     this.#listener = net.createServer({ pauseOnConnect: true }, (socket) => this.#route(socket))
-    const where = a.uds !== null ? { path: a.uds } : a.fd !== null ? { fd: a.fd } : { host: a.host, port: a.port }
+    const where = listenTarget(a)
     const udsMode = a.uds !== null ? removeStaleSocket(a.uds) ?? 0o666 : null // uvicorn: 0666 for a new socket
     await new Promise((resolve, reject) => {
       this.#listener.once('error', reject)
@@ -335,9 +335,7 @@ async function runCli (args) {
     }
     process.exit(STARTUP_FAILURE)
   }
-  const address = supervisor.address()
-  const where = typeof address === 'string' ? `unix socket ${address}` : `${args.ssl ? 'https' : 'http'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
-  log.info(`node-asgi running on ${where} with ${args.workers} worker${args.workers > 1 ? 's' : ''}${args.sticky && args.workers > 1 ? ' (sticky by client address)' : ''} (Press CTRL+C to quit)`)
+  log.info(`node-asgi running on ${listeningOn(supervisor.address(), args)} with ${args.workers} worker${args.workers > 1 ? 's' : ''}${args.sticky && args.workers > 1 ? ' (sticky by client address)' : ''} (Press CTRL+C to quit)`)
 }
 
 module.exports = { Supervisor, StartupError, runCli, slotOf }

@@ -148,6 +148,20 @@ for (const httpPath of ['native', 'node']) {
   })
 }
 
+test('--workers 2 --fd 3: the primary serves an inherited listening Unix socket through both workers', async (t) => {
+  const socketPath = path.join(tempDir(t), 'inherited-cluster.sock')
+  const listener = await inheritedListener(socketPath)
+  const started = startCli([...APP, '--fd', '3', '--workers', '2', '--no-sticky'], { track: children, stdio: [listener.fd] })
+  await listener.release()
+  const cli = await started
+  t.after(() => cli.stop())
+  assert.match(cli.stderr(), /node-asgi running on socket fd 3 with 2 workers/)
+  const pids = new Set()
+  for (let i = 0; i < 6; i++) pids.add((await request({ socketPath, path: '/' })).json().pid)
+  assert.equal(pids.size, 2, 'both workers serve the inherited socket')
+  assert.deepEqual(await cli.stop(), { code: 0, signal: null })
+})
+
 test('--fd naming a descriptor that is not an open socket exits 3', async () => {
   for (const fd of ['9', '0']) {
     const r = await runCli([...APP, '--fd', fd])

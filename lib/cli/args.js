@@ -218,4 +218,11 @@ function parse (argv) {
 }
 
 
-module.exports = { parse, usageError, STARTUP_FAILURE }
+/** Where to listen: { path } (--uds), { fd } (--fd), or { host, port }. */
+function listenTarget (args) {
+  if (args.uds !== null) return { path: args.uds }
+  if (args.fd !== null) return { fd: args.fd }
+  return { host: args.host, port: args.port }
+}
+
+module.exports = { parse, usageError, listenTarget, STARTUP_FAILURE }

@@ -40,4 +40,15 @@ function bindErrorLine (err, args) {
   return `[Errno ${known ? Math.abs(err.errno) : ''}] error while attempting to bind on address ${address}: ${reason}`
 }
 
-module.exports = { consoleSink, accessLine, writeNativeAccessLines, bindErrorLine }
+/**
+ * Where a listening server is, for the "running on" line: an http(s) URL, `unix socket PATH`, or
+ * `socket fd N` (an inherited Unix socket has no address to show).
+ */
+function listeningOn (address, args) {
+  if (address === null) return `socket fd ${args.fd}`
+  if (typeof address === 'string') return `unix socket ${address}`
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `${args.ssl === null ? 'http' : 'https'}://${host}:${address.port}`
+}
+
+module.exports = { consoleSink, accessLine, writeNativeAccessLines, bindErrorLine, listeningOn }

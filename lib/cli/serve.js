@@ -6,8 +6,8 @@
 const fs = require('node:fs')
 const { PythonHandler } = require('../handler')
 const { LEVELS } = require('../logger')
-const { usageError, STARTUP_FAILURE } = require('./args')
-const { consoleSink, accessLine, writeNativeAccessLines, bindErrorLine } = require('./logging')
+const { usageError, listenTarget, STARTUP_FAILURE } = require('./args')
+const { consoleSink, accessLine, writeNativeAccessLines, bindErrorLine, listeningOn } = require('./logging')
 const { removeStaleSocket } = require('../native_server')
 
 // A draining worker (rolling restart, shutdown) keeps idle keep-alive connections this long and
@@ -207,7 +207,7 @@ async function serve (args, worker = null) {
     return
   }
 
-  const where = args.uds !== null ? { path: args.uds } : args.fd !== null ? { fd: args.fd } : { host: args.host, port: args.port }
+  const where = listenTarget(args)
   const bindFailed = (err) => fail(bindErrorLine(err, args))
   let udsMode = null
   try {
@@ -226,16 +226,7 @@ async function serve (args, worker = null) {
     return bindFailed(err)
   }
   if (udsMode !== null) fs.chmodSync(args.uds, udsMode)
-  const address = (nativeServer ?? nodeServer).address()
-  const scheme = tls === null ? 'http' : 'https'
-  if (address === null) {
-    log.info(`node-asgi running on socket fd ${args.fd} (Press CTRL+C to quit)`)
-  } else if (typeof address === 'string') {
-    log.info(`node-asgi running on unix socket ${address} (Press CTRL+C to quit)`)
-  } else {
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-    log.info(`node-asgi running on ${scheme}://${host}:${address.port} (Press CTRL+C to quit)`)
-  }
+  log.info(`node-asgi running on ${listeningOn((nativeServer ?? nodeServer).address(), args)} (Press CTRL+C to quit)`)
 }
 
 module.exports = { serve, tlsOptions }
