@@ -37,26 +37,21 @@ Connection::Connection(HttpServer* server)
 Connection::~Connection() = default;
 
 bool Connection::Accept(uv_stream_t* listener) {
-  uv_tcp_init(server_->loop(), &socket_.tcp);
-  socket_.tcp.data = this;
-  ++open_handles_;
-  uv_timer_init(server_->loop(), &timer_);
-  timer_.data = this;
-  ++open_handles_;
-  if (uv_accept(listener, as_stream()) != 0) {
-    closed_ = true;
-    uv_close(as_handle(), &Connection::OnClose);
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &Connection::OnClose);
-    return false;
-  }
-  Begin();
-  return true;
+  InitHandles();
+  return Begin(uv_accept(listener, as_stream()));
 }
 
 bool Connection::Adopt(int fd) {
   sockaddr_storage addr;
   socklen_t length = sizeof addr;
   is_tcp_ = !(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0 && addr.ss_family == AF_UNIX);
+  InitHandles();
+  int r = is_tcp_ ? uv_tcp_open(&socket_.tcp, fd) : uv_pipe_open(&socket_.pipe, fd);
+  if (r != 0) close(fd);  // not the handle's yet
+  return Begin(r);
+}
+
+void Connection::InitHandles() {
   if (is_tcp_) {
     uv_tcp_init(server_->loop(), &socket_.tcp);
   } else {
@@ -67,19 +62,15 @@ bool Connection::Adopt(int fd) {
   uv_timer_init(server_->loop(), &timer_);
   timer_.data = this;
   ++open_handles_;
-  int r = is_tcp_ ? uv_tcp_open(&socket_.tcp, fd) : uv_pipe_open(&socket_.pipe, fd);
-  if (r != 0) {
-    close(fd);  // not the handle's yet
+}
+
+bool Connection::Begin(int attached) {
+  if (attached != 0) {  // nothing to serve: close both handles (the connection deletes itself)
     closed_ = true;
     uv_close(as_handle(), &Connection::OnClose);
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &Connection::OnClose);
     return false;
   }
-  Begin();
-  return true;
-}
-
-void Connection::Begin() {
   if (is_tcp_) {
     uv_tcp_nodelay(&socket_.tcp, 1);
     sockaddr_storage addr;
@@ -91,6 +82,7 @@ void Connection::Begin() {
   timer_kind_ = kTimerHead;
   StartTimer(server_->options().timeout_headers_ms);
   UpdateReading();
+  return true;
 }
 
 // -- timers ----------------------------------------------------------------------------------

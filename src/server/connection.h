@@ -129,7 +129,10 @@ class Connection : public RequestTarget, public RequestParserSink, public WsFram
   void WsDisconnect(int code, const std::string& reason);
   void WsDenial(ToJs& m);
 
-  void Begin();  // after Accept/Adopt: addresses, the head timer, reading
+  void InitHandles();  // the socket handle (TCP or pipe, per is_tcp_) and the timer
+  // After Accept/Adopt: with `attached` 0 (the socket is the handle's), addresses, the head timer
+  // and reading; else closes both handles and returns false.
+  bool Begin(int attached);
 
   uv_stream_t* as_stream() { return reinterpret_cast<uv_stream_t*>(&socket_); }
   uv_handle_t* as_handle() { return reinterpret_cast<uv_handle_t*>(&socket_); }
