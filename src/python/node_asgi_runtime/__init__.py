@@ -131,7 +131,7 @@ class Server:
             configure_logging(self.extra.get("log_config"))
             app = load_app(self.settings)
             if self.extra.get("proxy_headers"):
-                app = ProxyHeadersMiddleware(app, self.extra.get("forwarded_allow_ips") or "127.0.0.1")
+                app = ProxyHeadersMiddleware(app, self.extra["forwarded_allow_ips"])
         except BaseException as exc:  # noqa: B902 — any failure to load is reported to Node
             self.channel.start_failed(*describe(exc))
             self.loop.stop()

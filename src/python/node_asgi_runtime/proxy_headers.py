@@ -12,24 +12,12 @@ _PREFIX = b"x-forwarded-"
 
 
 class TrustedHosts:
-    """'*', or IP addresses, CIDR networks and literal names (comma-separated or a list)."""
+    """'*', or IP addresses and CIDR networks (a list lib/options.js has validated)."""
 
     def __init__(self, trusted):
-        items = [h.strip() for h in (trusted.split(",") if isinstance(trusted, str) else trusted)]
-        items = [h for h in items if h]
-        self.always = "*" in items
+        self.always = "*" in trusted
+        self.networks = [ipaddress.ip_network(h, strict=False) for h in trusted if h != "*"]  # an address is a /32 or /128
         self.cache = {}  # host -> trusted, so that the per-request check is one dict lookup
-        self.addresses = set()
-        self.networks = []
-        self.literals = set()
-        for item in items:
-            try:
-                if "/" in item:
-                    self.networks.append(ipaddress.ip_network(item, strict=False))
-                else:
-                    self.addresses.add(ipaddress.ip_address(item))
-            except ValueError:
-                self.literals.add(item)
 
     def __contains__(self, host):
         if self.always:
@@ -47,8 +35,8 @@ class TrustedHosts:
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
-            return host in self.literals
-        return address in self.addresses or any(address in n for n in self.networks)
+            return False  # not an address (an X-Forwarded-For entry such as "unknown")
+        return any(address in n for n in self.networks)
 
     def client_from(self, forwarded_for):
         hosts = [h.strip() for h in forwarded_for.split(",") if h.strip()]
