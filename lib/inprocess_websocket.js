@@ -22,14 +22,13 @@ const { STATUS_CODES } = require('node:http')
 const { TEXT, WANTS_DRAIN, MORE_BODY, bodyBuffer } = require('./native')
 const { headersObject } = require('./http_cycle')
 const { normalizeRequest } = require('./handler')
-const { describe } = require('./options')
+const { describe, HTTP_TOKEN: TOKEN } = require('./options')
 const { address, rootPathOption, signalOption, checkKeys } = require('./inprocess_options')
 
 const CLOSE_ABNORMAL = 1006
 const CLOSE_TOO_BIG = 1009
 const CLOSE_INTERNAL_ERROR = 1011
 const CLOSE_SERVICE_RESTART = 1012
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 /** The app refused the handshake; `status`/`headers`/`body` are the HTTP response a client would get. */
 class WebSocketDeniedError extends Error {

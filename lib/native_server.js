@@ -5,7 +5,7 @@
 const { EventEmitter } = require('node:events')
 const fs = require('node:fs')
 const net = require('node:net')
-const { describe } = require('./options')
+const { describe, HTTP_TOKEN, UNSAFE_HEADER_VALUE } = require('./options')
 
 const DEFAULTS = Object.freeze({
   port: 8000,
@@ -40,7 +40,7 @@ function normalizeListenOptions (options) {
   if (o.fd !== undefined && (!Number.isInteger(o.fd) || o.fd < 0)) throw fail('fd', 'a file descriptor number')
   if (o.path !== undefined && o.fd !== undefined) throw new TypeError("node-asgi: listen() options 'path' and 'fd' cannot be used together")
   if (!Array.isArray(o.defaultHeaders) || !o.defaultHeaders.every((h) => Array.isArray(h) && h.length === 2 &&
-      typeof h[0] === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h[0]) && typeof h[1] === 'string' && !/[\0\r\n]/.test(h[1]))) {
+      typeof h[0] === 'string' && HTTP_TOKEN.test(h[0]) && typeof h[1] === 'string' && !UNSAFE_HEADER_VALUE.test(h[1]))) {
     throw fail('defaultHeaders', 'an array of [name, value] string pairs with valid header names and values')
   }
   if (!Number.isInteger(o.backlog) || o.backlog < 1) throw fail('backlog', 'a positive integer')
@@ -48,7 +48,7 @@ function normalizeListenOptions (options) {
     if (typeof o[name] !== 'number' || !(o[name] > 0) || !Number.isFinite(o[name])) throw fail(name, 'a number of seconds > 0')
   }
   if (!Number.isInteger(o.maxHeaderSize) || o.maxHeaderSize < 1024) throw fail('maxHeaderSize', 'an integer >= 1024')
-  if (o.serverHeader !== false && (typeof o.serverHeader !== 'string' || /[\0\r\n]/.test(o.serverHeader))) {
+  if (o.serverHeader !== false && (typeof o.serverHeader !== 'string' || UNSAFE_HEADER_VALUE.test(o.serverHeader))) {
     throw fail('serverHeader', 'a header value string, or false for none')
   }
   if (typeof o.dateHeader !== 'boolean') throw fail('dateHeader', 'a boolean')

@@ -32,6 +32,11 @@ const DEFAULTS = Object.freeze({
   logConfig: null
 })
 
+// An HTTP token (RFC 9110: method, header name, WebSocket subprotocol), and what a header value
+// must not contain.
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+const UNSAFE_HEADER_VALUE = /[\0\r\n]/
+
 function describe (value) {
   if (typeof value === 'string') return JSON.stringify(value)
   if (value === null || value === undefined) return String(value)
@@ -196,4 +201,4 @@ function normalizeOptions (options) {
   return Object.freeze(o)
 }
 
-module.exports = { normalizeOptions, describe, DEFAULTS }
+module.exports = { normalizeOptions, describe, DEFAULTS, HTTP_TOKEN, UNSAFE_HEADER_VALUE }

@@ -2,15 +2,7 @@
 // Headers of node-asgi/platformatic: @platformatic/python-node's multi-value header map, as its
 // REFERENCE.md documents it (lower-cased names, a name's values in the order they were added).
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
-const BAD_VALUE = /[\0\r\n]/
-
-function describe (value) {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (value === null || value === undefined) return String(value)
-  if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`
-}
+const { describe, HTTP_TOKEN: TOKEN, UNSAFE_HEADER_VALUE: BAD_VALUE } = require('./options')
 
 function checkName (name, where) {
   if (typeof name !== 'string') throw new TypeError(`node-asgi/platformatic: ${where} must be a header name string, got ${describe(name)}`)

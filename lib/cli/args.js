@@ -3,6 +3,7 @@
 // option (like click).
 const { parseArgs } = require('node:util')
 const { LEVELS } = require('../logger')
+const { HTTP_TOKEN, UNSAFE_HEADER_VALUE } = require('../options')
 
 const STARTUP_FAILURE = 3
 const USAGE = `Usage: node-asgi [OPTIONS] APP
@@ -160,7 +161,7 @@ function parse (argv) {
     const colon = h.indexOf(':')
     const name = colon > 0 ? h.slice(0, colon).trim() : ''
     const value = colon > 0 ? h.slice(colon + 1).trim() : ''
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\0\r\n]/.test(value)) {
+    if (!HTTP_TOKEN.test(name) || UNSAFE_HEADER_VALUE.test(value)) {
       usageError(`Invalid value for '--header': ${JSON.stringify(h)} is not a NAME:VALUE pair.`)
     }
     return [name.toLowerCase(), value]
